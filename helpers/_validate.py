@@ -1,0 +1,73 @@
+"""Input checks shared by the helpers: clear ValueErrors instead of NaNs or deep tracebacks."""
+
+import numpy as np
+
+
+def as_float_array(x, name, *, min_ndim=None, ndim=None, allow_neg_inf=False):
+    """Return `x` as a float ndarray (float32 stays float32, ints become float64).
+
+    Raises ValueError naming `name` and its shape when `x` is empty, has the wrong number
+    of dimensions, or holds NaN/inf (-inf only where `allow_neg_inf`).
+    """
+    arr = np.asarray(x)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
+    if min_ndim is not None and arr.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    if allow_neg_inf:
+        bad = np.isnan(arr) | (arr == np.inf)
+        what = "NaN or +inf"
+    else:
+        bad = ~np.isfinite(arr)
+        what = "NaN or inf"
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} of shape {arr.shape} contains {what} "
+            f"({int(bad.sum())} entries, first at index {first})"
+        )
+    return arr
+
+
+def as_bool_mask(mask, target_shape, name="mask"):
+    """Return `mask` as a boolean array broadcast to `target_shape`, or raise ValueError."""
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        raise ValueError(
+            f"{name} must be boolean (True where attention is allowed), got dtype {m.dtype}; "
+            "an additive mask of 0 and -inf converts with (mask == 0)"
+        )
+    try:
+        shape = np.broadcast_shapes(m.shape, tuple(target_shape))
+    except ValueError:
+        shape = None
+    if shape != tuple(target_shape):
+        raise ValueError(
+            f"{name} of shape {m.shape} does not broadcast to the scores' shape "
+            f"{tuple(target_shape)} (..., T_q, T_k)"
+        )
+    return np.broadcast_to(m, target_shape)
+
+
+def check_positive_int(value, name):
+    """Return `value` as an int when it is a positive integer, else raise ValueError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def result_dtype(*arrays):
+    """The float dtype that numpy's own arithmetic would give these float arrays."""
+    return np.result_type(*arrays)
