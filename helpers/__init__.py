@@ -1,6 +1,10 @@
 """helpers: the small numpy package behind the multi-head self-attention series.
 
 Each function's docstring names the notebook that builds its idea by hand first.
+Modules: attention (the math), data (sentences, embeddings, the worked example),
+tables (the slides' tables), plots (figures), checks (exercise feedback),
+block (the transformer block), blocked (attention without the T × T matrix),
+training (the tiny model of notebook 09), environment (the set-up check).
 """
 
 from .attention import (
@@ -18,5 +22,31 @@ from .attention import (
     softmax,
     split_heads,
 )
+from .data import (
+    DATA_DIR,
+    Relationship,
+    Sentence,
+    WorkedExample,
+    embed,
+    get_sentence,
+    load_embeddings,
+    load_sentences,
+    load_vocab,
+    load_worked_example,
+    tokenize,
+)
+from .environment import check_environment, environment_ok
+from .plots import (
+    plot_attention,
+    plot_concat_shapes,
+    plot_heads,
+    plot_heatmap,
+    plot_matrix_product,
+    plot_roadmap,
+    plot_sentence_links,
+    plot_weights_bar,
+    use_classroom_style,
+)
+from .tables import Table, format_vector, matrix_table, qkv_table, step_table, step_values
 
 __version__ = "0.1.0"

@@ -1,0 +1,403 @@
+"""The classroom figures: right objects, titles, labels, panel counts, and clear errors (Agg backend)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from helpers import init_mha_weights, multi_head_attention  # noqa: E402
+from helpers import plots  # noqa: E402
+from helpers.plots import (  # noqa: E402
+    OKABE_ITO,
+    plot_attention,
+    plot_concat_shapes,
+    plot_heads,
+    plot_heatmap,
+    plot_matrix_product,
+    plot_roadmap,
+    plot_weights_bar,
+    use_classroom_style,
+)
+
+TOKENS = "The kids were scared of the lions so they left right away".split()
+SMALL = ["Action", "gets", "results"]
+
+
+@pytest.fixture(autouse=True)
+def close_figures(monkeypatch):
+    """No test may call plt.show(); every figure is closed afterwards."""
+
+    def no_show(*args, **kwargs):
+        raise AssertionError("plot functions must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", no_show)
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def heads():
+    """Attention weights of 8 untrained heads on the 12-word sentence: A (8, 12, 12)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(len(TOKENS), 16)).astype(np.float32)
+    _, A = multi_head_attention(X, *init_mha_weights(16, 8, seed=0), 8)
+    return A
+
+
+def texts(artist):
+    """Every non-empty string drawn in a Figure or Axes."""
+    return [t.get_text() for t in artist.findobj(Text) if t.get_text()]
+
+
+def tick_labels(ax, axis):
+    """The tick label strings of ax's x or y axis."""
+    labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+    return [t.get_text() for t in labels]
+
+
+# ---------------------------------------------------------------- style
+
+
+def test_use_classroom_style_is_idempotent():
+    with plt.rc_context():
+        use_classroom_style()
+        first = {k: plt.rcParams[k] for k in plots.CLASSROOM_RC}
+        use_classroom_style()
+        assert {k: plt.rcParams[k] for k in plots.CLASSROOM_RC} == first
+        assert plt.rcParams["font.size"] >= 14
+        assert plt.rcParams["axes.titlesize"] > plt.rcParams["font.size"]
+        assert plt.rcParams["image.cmap"] == "viridis"
+        assert plt.rcParams["figure.dpi"] == 100
+        assert list(plt.rcParams["axes.prop_cycle"].by_key()["color"]) == list(OKABE_ITO)
+
+
+# ---------------------------------------------------------------- plot_heatmap
+
+
+def test_heatmap_labels_title_annotations_and_colorbar():
+    M = np.arange(12.0).reshape(3, 4) / 11
+    ax = plot_heatmap(M, SMALL, list("abcd"), title="M", xlabel="feature", ylabel="word")
+    assert isinstance(ax, Axes)
+    assert ax.get_title() == "M" and ax.get_xlabel() == "feature" and ax.get_ylabel() == "word"
+    assert tick_labels(ax, "y") == SMALL and tick_labels(ax, "x") == list("abcd")
+    assert sorted(t.get_text() for t in ax.texts) == sorted(f"{v:.2f}" for v in M.ravel())
+    assert len(ax.figure.axes) == 2  # the heatmap and its colour bar
+    assert ax.images[0].get_cmap().name == "viridis"
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+
+
+def test_heatmap_annotation_ink_contrasts_with_the_cell():
+    ax = plot_heatmap(np.array([[0.0, 1.0]]))
+    dark, light = ax.texts  # viridis: 0 is dark purple, 1 is light yellow
+    assert matplotlib.colors.to_hex(dark.get_color()) == "#ffffff"
+    assert matplotlib.colors.to_hex(light.get_color()) == "#000000"
+
+
+def test_heatmap_defaults():
+    ax = plot_heatmap(np.ones((2, 2)))
+    assert ax.get_title() == "matrix (2 × 2)"
+    assert len(ax.texts) == 4
+    big = plot_heatmap(np.zeros((13, 13)), colorbar=False)
+    assert len(big.texts) == 0 and len(big.figure.axes) == 1
+    assert len(plot_heatmap(np.zeros((12, 12))).texts) == 144
+    assert len(plot_heatmap(np.zeros((2, 2)), annotate=False).texts) == 0
+
+
+def test_heatmap_diverging_cmap_gets_symmetric_limits():
+    M = np.array([[-0.5, 2.0], [1.0, 0.0]])
+    for cmap in ("RdBu", "PuOr"):
+        ax = plot_heatmap(M, cmap=cmap)
+        assert ax.images[0].get_clim() == (-2.0, 2.0)
+    assert plot_heatmap(M, cmap="RdBu", vmin=-3, vmax=3).images[0].get_clim() == (-3.0, 3.0)
+
+
+def test_heatmap_shows_masked_scores_as_minus_infinity():
+    S = np.array([[0.5, -np.inf], [0.25, 1.0]])
+    ax = plot_heatmap(S, SMALL[:2], SMALL[:2])
+    assert [t.get_text() for t in ax.texts] == ["0.50", "−∞", "0.25", "1.00"]
+    assert ax.images[0].get_clim() == (0.25, 1.0)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((np.zeros(3),), {}, r"2-D.*\(3,\)"),
+        ((np.zeros((2, 2, 2)),), {}, r"2-D.*\(2, 2, 2\)"),
+        ((np.zeros((0, 3)),), {}, "empty"),
+        ((np.zeros((3, 4)), SMALL[:2]), {}, r"row_labels has 2 entries.*\(3, 4\).*3"),
+        ((np.zeros((3, 4)), SMALL, ["a"]), {}, r"col_labels has 1 entries.*\(3, 4\).*4"),
+        ((np.zeros((1, 3)), None, "abc"), {}, "single string"),
+        (([["a", "b"]],), {}, "numeric"),
+    ],
+)
+def test_heatmap_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_heatmap(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- plot_attention
+
+
+def test_attention_axes(heads):
+    ax = plot_attention(heads[3], TOKENS)
+    assert isinstance(ax, Axes)
+    assert ax.get_title() == "attention weights A"
+    assert ax.get_ylabel() == "query word i" and ax.get_xlabel() == "key word j"
+    assert tick_labels(ax, "y") == TOKENS and tick_labels(ax, "x") == TOKENS
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    assert len(ax.texts) == 144  # 12 × 12: still annotated
+    assert plot_attention(heads[3], TOKENS, annotate=False, title="head 3").get_title() == "head 3"
+
+
+def test_attention_draws_into_a_given_axes():
+    fig, (a, b) = plt.subplots(1, 2)
+    out = plot_attention(np.full((3, 3), 1 / 3), SMALL, ax=b)
+    assert out is b and out.figure is fig
+
+
+@pytest.mark.parametrize(
+    "A, tokens, match",
+    [
+        (np.full((3, 4), 0.25), SMALL, r"square.*\(3, 4\)"),
+        (np.full((2, 3, 3), 0.25), SMALL, r"\(T, T\).*\(2, 3, 3\)"),
+        (np.full((3, 3), 1 / 3), SMALL[:2], r"tokens has 2 entries.*\(3, 3\)"),
+        (np.full((3, 3), 2.0), SMALL, r"\[0, 1\].*plot_heatmap"),
+        (np.full((3, 3), np.nan), SMALL, "NaN"),
+        (np.full((3, 3), 1 / 3), None, "tokens is required"),
+    ],
+)
+def test_attention_bad_input(A, tokens, match):
+    with pytest.raises(ValueError, match=match):
+        plot_attention(A, tokens)
+
+
+# ---------------------------------------------------------------- plot_heads
+
+
+def test_heads_grid_of_eight(heads):
+    fig = plot_heads(heads, TOKENS)
+    assert isinstance(fig, Figure)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.images]
+    assert [ax.get_title() for ax in panels] == [f"head {h}" for h in range(8)]
+    assert len(fig.axes) == 9  # 8 panels and one shared colour bar
+    assert fig.get_suptitle() == "attention weights of 8 heads"
+    assert all(ax.images[0].get_clim() == (0.0, 1.0) for ax in panels)
+    assert tick_labels(panels[0], "y") == TOKENS and set(tick_labels(panels[1], "y")) == {""}
+    assert tick_labels(panels[4], "x") == TOKENS and set(tick_labels(panels[0], "x")) == {""}
+    assert panels[4].get_xlabel() == "key word j" and panels[0].get_ylabel() == "query word i"
+    assert fig.get_size_inches()[0] >= 12  # big enough for a projector
+
+
+def test_heads_uneven_grid_titles_and_annotations():
+    A = np.full((6, 3, 3), 1 / 3)
+    fig = plot_heads(A, SMALL, titles=[f"h{h}" for h in range(6)], ncols=4, suptitle="six heads")
+    visible = [ax for ax in fig.axes if ax.get_visible() and ax.images]
+    hidden = [ax for ax in fig.axes if not ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == [f"h{h}" for h in range(6)]
+    assert len(hidden) == 2
+    assert fig.get_suptitle() == "six heads"
+    assert all(len(ax.texts) == 9 for ax in visible)  # T = 3: values written in
+    one = plot_heads(A[:1], SMALL)
+    assert one.get_suptitle() == "attention weights of 1 head"
+
+
+@pytest.mark.parametrize(
+    "A, kwargs, match",
+    [
+        (np.full((3, 3), 1 / 3), {}, r"\(n_heads, T, T\).*\(3, 3\)"),
+        (np.full((2, 3, 4), 0.25), {}, r"\(n_heads, T, T\).*\(2, 3, 4\)"),
+        (np.full((2, 3, 3), 1 / 3), {"titles": ["a"]}, r"titles has 1 entries.*2"),
+        (np.full((2, 3, 3), 1 / 3), {"ncols": 0}, "ncols"),
+        (np.full((2, 3, 3), -0.5), {}, r"\[0, 1\]"),
+    ],
+)
+def test_heads_bad_input(A, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_heads(A, SMALL, **kwargs)
+
+
+# ---------------------------------------------------------------- plot_weights_bar
+
+
+def test_weights_bar():
+    w = np.array([0.1, 0.9, 0.0])
+    ax = plot_weights_bar(w, SMALL, query=1)
+    assert isinstance(ax, Axes)
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert len(ax.patches) == 3
+    assert [p.get_height() for p in ax.patches] == pytest.approx(w.tolist())
+    assert [t.get_text() for t in ax.texts] == ["0.10", "0.90", "0.00"]
+    assert tick_labels(ax, "x") == SMALL
+    assert ax.get_xticklabels()[1].get_fontweight() == "bold"
+    assert ax.get_title() == 'softmax weights of query word "gets"'
+    assert ax.get_xlabel() == "key word j" and ax.get_ylabel() == "softmax weight"
+    assert plot_weights_bar(w, SMALL, title="row 1").get_title() == "row 1"
+
+
+@pytest.mark.parametrize(
+    "w, tokens, kwargs, match",
+    [
+        (np.full((3, 3), 1 / 3), SMALL, {}, r"\(T,\).*\(3, 3\)"),
+        (np.full(2, 0.5), SMALL, {}, r"tokens has 3 entries.*\(2,\)"),
+        (np.array([1.5, -0.5, 0.0]), SMALL, {}, r"\[0, 1\]"),
+        (np.full(3, 1 / 3), SMALL, {"query": 3}, r"T = 3"),
+    ],
+)
+def test_weights_bar_bad_input(w, tokens, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_weights_bar(w, tokens, **kwargs)
+
+
+# ---------------------------------------------------------------- plot_matrix_product
+
+
+def test_matrix_product_x_times_wq():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3, 4))
+    W_q = init_mha_weights(4, 1, dtype=np.float64).W_q
+    fig = plot_matrix_product([("X", X), ("W_Q", W_q), ("Q", X @ W_q)], row_labels=SMALL)
+    assert isinstance(fig, Figure)
+    assert fig.get_suptitle() == "$X$ · $W_Q$ = $Q$"
+    drawn = texts(fig)
+    for s in ("$X$", "$W_Q$", "$Q$", "(3 × 4)", "(4 × 4)", "="):
+        assert s in drawn
+    assert drawn.count("(3 × 4)") == 2
+    assert all(drawn.count(t) == 2 for t in SMALL)  # on the rows of X and of Q
+    assert f"{X[0, 0]:.2f}" in drawn  # small matrices are annotated
+    assert len(fig.axes[0].images) == 3
+
+
+def test_matrix_product_custom_ops_and_title():
+    fig = plot_matrix_product([("A", np.ones((2, 3))), ("B", np.ones((2, 3)))], ops=["+"], title="sum")
+    assert fig.get_suptitle() == "sum"
+    assert "+" in texts(fig)
+    assert plot_matrix_product([("concat", np.ones((2, 2)))]).get_suptitle() == "concat"
+
+
+@pytest.mark.parametrize(
+    "terms, kwargs, match",
+    [
+        ([("X", np.ones((3, 4))), ("W", np.ones((5, 2)))], {"ops": ["·"]}, r"\(3, 4\).*\(5, 2\).*4 and 5"),
+        ([("X", np.ones((3, 4))), ("W", np.ones((4, 2))), ("Q", np.ones((3, 3)))], {}, r"\(3, 2\).*\(3, 3\)"),
+        ([("X", np.ones((3, 4))), ("W", np.ones((4, 2)))], {"ops": ["·", "="]}, "1 operator"),
+        ([("X", np.ones(4))], {}, r"2-D.*\(4,\)"),
+        ([], {}, "non-empty"),
+        ([np.ones((2, 2))], {}, "pair"),
+        ([("X", np.ones((3, 4))), ("Q", np.ones((3, 4)))], {"row_labels": SMALL[:2]}, r"row_labels has 2"),
+    ],
+)
+def test_matrix_product_bad_input(terms, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_matrix_product(terms, **kwargs)
+
+
+# ---------------------------------------------------------------- plot_concat_shapes
+
+
+def test_concat_shapes_paper_size():
+    fig = plot_concat_shapes(12, 8, 64, 512, tokens=TOKENS)
+    assert isinstance(fig, Figure)
+    drawn = texts(fig)
+    assert "W_O" in fig.get_suptitle() and "Z_f" in fig.get_suptitle()
+    for s in ("(12 × 8·64) = (12 × 512)", "(512 × 512)", "$W_O$", "$Z_f$", "concat($Z_0$ … $Z_{7}$)"):
+        assert s in drawn
+    assert [f"$Z_{{{h}}}$" in drawn for h in range(8)] == [True] * 8
+    assert drawn.count("12 × 64") == 8
+    assert all(drawn.count(t) >= 2 for t in ("kids", "lions", "away"))
+    blocks = [p for p in fig.axes[0].patches if p.get_facecolor()[3] == 1.0 and p.get_fill()]
+    head_colours = {matplotlib.colors.to_hex(p.get_facecolor()) for p in blocks}
+    assert {c.lower() for c in OKABE_ITO} <= head_colours  # one distinct colour per head
+
+
+def test_concat_shapes_small_and_unequal():
+    drawn = texts(plot_concat_shapes(3, 2, 2, 4, tokens=SMALL))
+    assert "(3 × 2·2) = (3 × 4)" in drawn and "(4 × 4)" in drawn and "concat($Z_0$, $Z_1$)" in drawn
+    assert "rows 2–3: head 1" in drawn
+    drawn = texts(plot_concat_shapes(5, 3, 4, 10))
+    assert "(12 × 10)" in drawn and "(5 × 10)" in drawn
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((0, 8, 64, 512), {}, "T must be a positive integer"),
+        ((12, 8.0, 64, 512), {}, "n_heads"),
+        ((12, 8, -1, 512), {}, "d_head"),
+        ((3, 2, 2, 4), {"tokens": SMALL[:2]}, r"tokens has 2 entries.*T = 3"),
+    ],
+)
+def test_concat_shapes_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_concat_shapes(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- plot_roadmap
+
+
+def test_roadmap_boxes_and_numbering():
+    fig = plot_roadmap()
+    assert isinstance(fig, Figure)
+    assert fig.get_suptitle().startswith("Road map of the series")
+    drawn = texts(fig)
+    numbers = [t for t in drawn if len(t) == 2 and t.isdigit()]
+    assert numbers == [f"{n:02d}" for n in range(1, 12)]
+    for name in ("embeddings", "queries, keys, values", "scores and scaling", "softmax", "weighted sum",
+                 "causal attention", "eight heads", "concat and $W_O$", "heads that learn",
+                 "transformer block", "cost of attention"):
+        assert name in drawn
+    assert not any("you are here" in t for t in drawn)
+    assert len(fig.axes[0].patches) >= 11 + 7  # boxes and arrows
+
+
+def test_roadmap_highlight():
+    fig = plot_roadmap(highlight=5)
+    drawn = texts(fig)
+    assert drawn.count("you are here") == 1
+    boxes = [p for p in fig.axes[0].patches if isinstance(p, matplotlib.patches.FancyBboxPatch)]
+    thick = [p for p in boxes if p.get_linewidth() > 3]
+    assert len(boxes) == 11 and len(thick) == 1
+    number = next(t for t in fig.axes[0].texts if t.get_text() == "05")
+    x, y = number.get_position()
+    assert thick[0].contains_point(fig.axes[0].transData.transform((x + 0.1, y - 0.1)))
+    assert any("you are here" in t for t in texts(plot_roadmap(highlight=0)))
+
+
+@pytest.mark.parametrize("highlight", [12, -1, "05", 5.0, True])
+def test_roadmap_bad_highlight(highlight):
+    with pytest.raises(ValueError, match="notebook number"):
+        plot_roadmap(highlight=highlight)
+
+
+def test_plot_sentence_links_draws_one_arc_per_relationship():
+    from matplotlib.patches import FancyArrowPatch
+
+    from helpers import get_sentence
+    from helpers.plots import plot_sentence_links
+
+    sentence = get_sentence("keys_sarah")
+    fig = plot_sentence_links(sentence)
+    ax = fig.axes[0]
+    arcs = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arcs) == len(sentence.relationships) == 4
+    texts = [t.get_text() for t in ax.texts]
+    for token in sentence.tokens:
+        assert token in texts
+    assert {"spatial", "possession", "subject-verb-object"} <= set(texts)
+    assert ax.get_title() == "\u201cKeys on the table belong to Sarah.\u201d"
+    plt.close(fig)
+
+
+def test_plot_sentence_links_rejects_a_relationship_outside_the_sentence():
+    from helpers.data import Relationship, Sentence
+    from helpers.plots import plot_sentence_links
+
+    bad = Sentence(id="x", text="a b", seed="001", tokens=("a", "b"),
+                   relationships=(Relationship(source=0, target=5, kind="k", description="d"),))
+    with pytest.raises(ValueError, match="outside the 2 tokens"):
+        plot_sentence_links(bad)
