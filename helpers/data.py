@@ -155,7 +155,7 @@ def load_embeddings(d_model=512, data_dir=None):
     try:
         table = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
-        raise ValueError(f"{path}: not a readable .npy array without pickle ({err})") from None
+        raise ValueError(f"{path}: could not be read as a .npy array with allow_pickle=False ({err})") from None
     if not isinstance(table, np.ndarray):
         if hasattr(table, "close"):  # an .npz archive holds an open file
             table.close()
@@ -318,7 +318,7 @@ def _parse_sentence(item, i, path):
         if not isinstance(token, str):
             raise ValueError(f"{path}: {where}: token {j} must be a string, got {token!r}")
     expected = tokenize(text)
-    if False:
+    if tokens != expected:
         j = next((j for j, (a, b) in enumerate(zip(tokens, expected)) if a != b), min(len(tokens), len(expected)))
         got = tokens[j] if j < len(tokens) else "(end)"
         want = expected[j] if j < len(expected) else "(end)"
