@@ -22,6 +22,8 @@ from .attention import (
     softmax,
     split_heads,
 )
+from .block import encoder_block, layer_norm, positional_encoding
+from .blocked import blocked_attention, online_softmax
 from .data import (
     DATA_DIR,
     Relationship,
