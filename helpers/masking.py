@@ -1,0 +1,135 @@
+"""Masks for causal attention: the three mask conventions, masking before the softmax, and the wrong order.
+
+In this series a mask is boolean and True means "query i may look at key j" (as in
+torch.nn.functional.scaled_dot_product_attention). Blocked scores become -inf BEFORE the
+softmax, so their weights are exactly 0 and every row still sums to 1. `softmax_then_mask`
+computes the wrong order on purpose, so notebook 06 can show what goes wrong.
+"""
+
+import numpy as np
+
+from ._validate import as_bool_mask, as_float_array
+from .attention import attention_scores, scaled_dot_product_attention, softmax
+
+CONVENTIONS = ("allowed", "blocked", "additive")
+ORDERS = ("before", "after")
+
+
+def mask_scores(S, mask):
+    """Scores with every blocked entry set to -inf: np.where(mask, S, -inf), mask True = allowed (notebook 06).
+
+    S (..., T_q, T_k) float; mask boolean, broadcastable to S's shape; returns S's shape and dtype.
+    """
+    S = _scores(S)
+    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    return np.where(mask, S, -np.inf)  # a Python -inf keeps float32 float32
+
+
+def masked_softmax(S, mask=None):
+    """Weights A = softmax of the masked scores, masked BEFORE the softmax, over the last axis (notebook 06).
+
+    Blocked keys get weight exactly 0 and each row sums to 1; a row whose mask allows no key
+    at all gets weights 0 everywhere (it attends to nothing), as in scaled_dot_product_attention.
+    """
+    S = _scores(S)
+    if mask is None:
+        return softmax(S, axis=-1)
+    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    empty = ~mask.any(axis=-1, keepdims=True)  # (..., T_q, 1): rows with no allowed key
+    S = np.where(mask | empty, S, -np.inf)  # (..., T_q, T_k); an empty row keeps its finite scores for now
+    A = softmax(S, axis=-1)  # every row has a finite entry, so nothing is 0 / 0
+    return np.where(empty, np.zeros((), dtype=A.dtype), A)  # (..., T_q, T_k)
+
+
+def softmax_then_mask(S, mask):
+    """The WRONG order, for display: A = softmax(S), then the blocked weights set to 0 (notebook 06).
+
+    The blocked keys have already taken their share of each row, so a row sums to less than 1
+    (to 0 when nothing is allowed). Returns S's shape and dtype.
+    """
+    S = _scores(S)
+    if np.isneginf(S).any():
+        raise ValueError(
+            f"S of shape {S.shape} already holds -inf entries: pass the raw scores, "
+            "this function shows what happens when the mask comes only after the softmax"
+        )
+    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    A = softmax(S, axis=-1)  # (..., T_q, T_k): every key, the blocked ones too, gets a share
+    return np.where(mask, A, np.zeros((), dtype=A.dtype))  # zeroed afterwards: rows no longer sum to 1
+
+
+def masked_attention(Q, K, V, mask=None, order="before"):
+    """Z and A for the mask toggle of notebook 06: order "before" (right) or "after" (softmax, then mask: wrong).
+
+    Q (..., T_q, d_k), K (..., T_k, d_k), V (..., T_k, d_v), mask boolean (True = allowed) or None;
+    returns Z (..., T_q, d_v) and A (..., T_q, T_k). "before" is scaled_dot_product_attention itself.
+    """
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS} (mask before or after the softmax), got {order!r}")
+    Z, A = scaled_dot_product_attention(Q, K, V, mask=mask)  # checks every shape, and the right answer
+    if order == "before" or mask is None:
+        return Z, A
+    S = attention_scores(Q, K)  # (..., T_q, T_k)
+    A = softmax_then_mask(S, mask)  # (..., T_q, T_k), rows sum to less than 1
+    V = as_float_array(V, "V", min_ndim=2)
+    return A @ V, A  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
+
+
+def mask_as(mask, convention, dtype=np.float32):
+    """Our boolean mask (True = allowed) in another convention (notebook 06).
+
+    "allowed": a copy, True = may attend (this series, torch's F.scaled_dot_product_attention);
+    "blocked": True = may NOT attend (torch's nn.MultiheadAttention boolean attn_mask);
+    "additive": 0.0 where allowed, -inf where blocked, of `dtype`, to be added to the scores.
+    """
+    _check_convention(convention)
+    mask = _bool_mask(mask)
+    if convention == "allowed":
+        return mask.copy()
+    if convention == "blocked":
+        return ~mask
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"an additive mask needs a float dtype (it holds -inf), got {dtype}")
+    return np.where(mask, dtype.type(0.0), dtype.type(-np.inf))  # same shape as mask
+
+
+def mask_from(mask, convention):
+    """Any of the three conventions back to our boolean mask, True = allowed (notebook 06)."""
+    _check_convention(convention)
+    if convention == "additive":
+        m = as_float_array(mask, "additive mask", allow_neg_inf=True)
+        bad = (m != 0) & ~np.isneginf(m)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"an additive mask holds only 0 (allowed) and -inf (blocked); this one of shape {m.shape} "
+                f"holds other values ({int(bad.sum())} entries, first at index {first})"
+            )
+        return m == 0
+    mask = _bool_mask(mask)
+    return mask.copy() if convention == "allowed" else ~mask
+
+
+def _scores(S):
+    """Scores as a float array with at least 2 axes (..., T_q, T_k); -inf allowed, NaN and +inf not."""
+    return as_float_array(S, "S", min_ndim=2, allow_neg_inf=True)
+
+
+def _bool_mask(mask):
+    """A boolean array, or ValueError naming the dtype and shape."""
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        raise ValueError(
+            f"mask of shape {m.shape} must be boolean (True = allowed), got dtype {m.dtype}; "
+            "convert an additive mask with mask_from(mask, 'additive')"
+        )
+    if m.size == 0:
+        raise ValueError(f"mask must be a non-empty array, got shape {m.shape}")
+    return m
+
+
+def _check_convention(convention):
+    """ValueError unless `convention` is one of CONVENTIONS."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
