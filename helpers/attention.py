@@ -179,7 +179,9 @@ class MHAWeights(NamedTuple):
 
 
 def init_mha_weights(d_model, n_heads, seed=0, dtype=np.float32):
-    """Seeded, untrained W_q, W_k, W_v, W_o (Glorot uniform, as torch initialises them) (notebook 07)."""
+    """Seeded, untrained W_q, W_k, W_v, W_o, each Glorot-uniform in ±√(6 / (2·d_model)) (notebook 07).
+
+    (torch draws W_q, W_k, W_v as one stacked (3·d_model, d_model) matrix, so its bound is smaller.)"""
     d_model = check_positive_int(d_model, "d_model")
     n_heads = check_positive_int(n_heads, "n_heads")
     if d_model % n_heads:

@@ -309,6 +309,7 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     h = n_heads
     gap = max(1.6, 0.16 * h)
     wo_w = h * min(max(d_model / (h * d_head), 0.5), 2.0)  # W_O and Z_f width, in head-block units
+    wo_w = max(wo_w, 2.4)  # with few heads, still room for the row labels "rows 0–511: head 0"
     total_w = h + gap + wo_w + gap + wo_w
     scale = min(12.0 / total_w, 1.1)  # inches per unit
     unit_pt = 72 * scale
@@ -363,7 +364,7 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
             ax.annotate(t, (x1 + wo_w, -(i + 0.5) * block_h / T), xytext=(6, 0), textcoords="offset points",
                         ha="left", va="center", fontsize=min(13.0, 0.75 * block_h * unit_pt / T),
                         annotation_clip=False)
-    fig.suptitle(f"{h} heads side by side, then $W_O$: concat · $W_O$ = $Z_f$", fontsize=SUPTITLE_SIZE,
+    fig.suptitle(("1 head" if h == 1 else f"{h} heads side by side") + ", then $W_O$: concat · $W_O$ = $Z_f$", fontsize=SUPTITLE_SIZE,
                  y=1 - 0.15 / H, va="top")
     return fig
 

@@ -76,6 +76,18 @@ _HIGHLIGHT_STYLE = (
 _MARK = "> "  # marks the highlighted row in the text repr
 
 
+def _is_number(text):
+    """True for a cell that reads as a number ("0.25", "-inf", "1,048,576", "12 %"), False for words."""
+    core = text.strip().replace(",", "").rstrip("%").strip()
+    if core in ("", "-", "—", "…"):
+        return True  # an empty cell says nothing about the column
+    try:
+        float(core.replace("−", "-"))
+    except ValueError:
+        return False
+    return True
+
+
 class Table:
     """A small table of strings: HTML in JupyterLab, aligned text in plain output (notebooks 02–05).
 
@@ -142,7 +154,7 @@ class Table:
 
     def _left_aligned(self, j):
         """Column j is left-aligned when it holds words or vectors, right-aligned when it holds numbers."""
-        return j == 0 or any(row[j].startswith("[") for row in self.rows)
+        return j == 0 or any(row[j].startswith("[") or not _is_number(row[j]) for row in self.rows)
 
     def __repr__(self):
         """Aligned monospace text: words and vectors left-aligned, numbers right-aligned."""
