@@ -44,7 +44,8 @@ def as_bool_mask(mask, target_shape, name="mask"):
     m = np.asarray(mask)
     if m.dtype != bool:
         raise ValueError(
-            f"{name} must be boolean (True where attention is allowed), got dtype {m.dtype}; "
+            f"{name} must be boolean (True where attention is allowed), got dtype {m.dtype} "
+            f"with shape {m.shape}; "
             "an additive mask of 0 and -inf converts with (mask == 0)"
         )
     try:

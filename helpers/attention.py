@@ -89,13 +89,21 @@ def _scores(Q, K):
 def _attend(Q, K, V, mask):
     """softmax(Q Kᵀ / √d_k) V without input checks; `mask` is None or boolean (..., T_q, T_k)."""
     S = _scores(Q, K)  # (..., T_q, T_k)
+    empty = None
     if mask is not None:
         empty = ~mask.any(axis=-1, keepdims=True)  # (..., T_q, 1): rows with no key allowed
         S = np.where(mask | empty, S, -np.inf)  # mask BEFORE the softmax
-    S = S - S.max(axis=-1, keepdims=True)  # stable softmax, as in softmax()
+    row_max = S.max(axis=-1, keepdims=True)  # (..., T_q, 1)
+    if not np.isfinite(row_max).all():  # finite inputs whose products overflow the dtype
+        raise ValueError(
+            f"the scores Q Kᵀ / √d_k overflow {S.dtype} for Q of shape {Q.shape} and K of shape "
+            f"{K.shape} (largest |Q| = {float(np.abs(Q).max()):.3g}, |K| = {float(np.abs(K).max()):.3g}); "
+            "scale the inputs down or use float64"
+        )
+    S = S - row_max  # stable softmax, as in softmax()
     A = np.exp(S, out=S)  # reuse the buffer: (..., T_q, T_k)
     A /= A.sum(axis=-1, keepdims=True)
-    if mask is not None and empty.any():
+    if empty is not None and empty.any():
         A = np.where(empty, np.zeros((), dtype=A.dtype), A)
     Z = A @ V  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
     return Z, A
