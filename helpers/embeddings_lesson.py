@@ -53,16 +53,26 @@ def check_x_shape(predicted, text, d_model=512):
     if rows != T:
         listed = ", ".join(repr(t) for t in tokens)
         problems.append(f"X has one row per token, and tokenize gives {T} tokens ({listed}), not {rows}")
-        dropped = [c for c in text if not (c.isalnum() or c.isspace() or c == "'")]
-        if dropped:
-            hints.append("punctuation such as " + repr(dropped[0]) + " is dropped by tokenize, it is not a token")
-        else:
-            hints.append("count the words: each one is a token")
+        hints.append(_count_hint(rows, T, tokens, text))
     if cols != d_model:
         problems.append(f"every row is one token's vector of d_model = {d_model} numbers, not {cols}")
         hints.append(f"the number of columns is d_model = {d_model}, whatever the sentence")
     _fail("; and ".join(problems) + ".", "; ".join(hints) + ".")
     return False
+
+
+def _count_hint(rows, T, tokens, text):
+    """The hint for a wrong number of rows: an over-count and an under-count differ (notebook 01)."""
+    if rows < T:
+        short = list(dict.fromkeys(t for t in tokens if len(t) <= 3))
+        if short:
+            listed = ", ".join(repr(t) for t in short)
+            return f"count every word, the short ones ({listed}) included: each word is one token"
+        return "count every word: each one is a token, however short"
+    dropped = [c for c in text if not (c.isalnum() or c.isspace() or c == "'")]
+    if dropped:
+        return "punctuation such as " + repr(dropped[0]) + " is dropped by tokenize, it is not a token"
+    return "count the words: each one is a token"
 
 
 def _as_shape(predicted):

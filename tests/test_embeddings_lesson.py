@@ -54,6 +54,22 @@ def test_counting_the_full_stop_is_named(capsys):
     assert "d_model" not in out.split("What is wrong:")[1].split("Hint:")[0]
 
 
+def test_an_undercount_names_the_short_words_not_punctuation(capsys):
+    ok, out = run(capsys, (6, 512))
+    assert ok is False
+    assert "7 tokens" in out and "not 6" in out
+    hint = out.split("Hint:")[1]
+    assert "'on'" in hint and "'to'" in hint and "'the'" in hint
+    assert "unctuation" not in out
+
+
+def test_an_undercount_without_short_words_says_count_every_word(capsys):
+    ok, out = run(capsys, (2, 512), text="Action gets results")
+    assert ok is False
+    assert "3 tokens" in out and "not 2" in out
+    assert "Count every word" in out and "unctuation" not in out
+
+
 def test_without_punctuation_the_hint_says_count_the_words(capsys):
     ok, out = run(capsys, (4, 512), text="Action gets results")
     assert ok is False
@@ -70,6 +86,7 @@ def test_both_wrong_names_both(capsys):
     ok, out = run(capsys, (6, 64))
     assert ok is False
     assert "not 6" in out and "not 64" in out
+    assert "Count every word" in out and "unctuation" not in out
 
 
 @pytest.mark.parametrize("predicted", ["(7, 512)", 7, 3.5, (7.0, 512), (True, 512), object()])
