@@ -314,6 +314,8 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     scale = min(12.0 / total_w, 1.1)  # inches per unit
     unit_pt = 72 * scale
     block_h = min(max(T / d_head, 1.0, 85 / unit_pt), max(2.5, 85 / unit_pt))  # room for "Z_h" and its shape
+    if unit_pt < 75:  # narrow head blocks: the shape is written vertically and needs height
+        block_h = max(block_h, (30 + 8.5 * len(f"{T} × {d_head}")) / unit_pt)
     if tokens is not None:
         block_h = max(block_h, T * 15 / (72 * scale))  # room for one token per row
     total_h = max(h, block_h)
@@ -332,8 +334,9 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
         ax.add_patch(Rectangle((k, -block_h), 1, block_h, facecolor=colours[k], edgecolor="black", lw=1.2))
         ink = _ink(colours[k])
         ax.text(k + 0.5, -0.06 * block_h, f"$Z_{{{k}}}$", ha="center", va="top", fontsize=inside_size, color=ink)
-        ax.text(k + 0.5, -0.55 * block_h, f"{T} × {d_head}", ha="center", va="center", color=ink,
-                fontsize=max(8.0, min(13.0, 0.3 * unit_pt)), rotation=90 if unit_pt < 75 else 0)
+        ax.text(k + 0.5, -0.58 * block_h, f"{T} × {d_head}", ha="center", va="center", color=ink,
+                fontsize=12.0 if unit_pt < 75 else max(8.0, min(13.0, 0.3 * unit_pt)),
+                rotation=90 if unit_pt < 75 else 0)
     ax.add_patch(Rectangle((0, -block_h), h, block_h, fill=False, edgecolor="black", lw=2.2))
     blocks = "$Z_0$" if h == 1 else "$Z_0$, $Z_1$" if h == 2 else f"$Z_0$ … $Z_{{{h - 1}}}$"
     _name_and_shape(ax, h / 2, 0, -block_h, f"concat({blocks})",
