@@ -28,7 +28,9 @@ finite differences and repeated runs agree to the last bit.
 import hashlib
 import json
 import math
+import inspect
 import os
+import time
 import warnings
 import zipfile
 from typing import NamedTuple
@@ -49,6 +51,7 @@ VOCAB = tuple(f"{c} {s}" for s in SHAPES for c in COLOURS) + tuple(f"?{s}" for s
 PAD_ID = len(VOCAB) - 1
 PARAM_NAMES = ("E_tok", "E_pos", "W_q", "W_k", "W_v", "W_o", "W_r", "b_r")
 WEIGHTS_FILE = "trained_heads.npz"  # in the series' data folder (helpers.DATA_DIR)
+VARIANTS_FILE = "trained_heads_variants.npz"  # the other models of notebook 09, section 8
 
 
 class TaskData(NamedTuple):
@@ -149,8 +152,8 @@ def forward(params, tokens, lengths, n_heads, head_mask=None):
     4. A = softmax(S) along the keys j                    a_ij = exp(s_ij) / Σ_j' exp(s_ij')
     5. Z_h = A V_h, times head_mask[h] (0 = head removed) z_i = Σ_j a_ij v_j
     6. Z = concat(Z_0 … Z_{h-1}) W_o                      Z_f = concat(Z_0 … Z_7) W_O
-    7. h = Z[b, lengths_b - 1]                            the question token's output
-    8. logits = h W_r + b_r, reshaped (B, 2 answers, 3 colours)
+    7. z_q = Z[b, lengths_b - 1]                          the question token's output row
+    8. logits = z_q W_r + b_r, reshaped (B, 2 answers, 3 colours)
     """
     tokens, lengths, head_mask = _check_inputs(params, tokens, lengths, n_heads, head_mask)
     E_tok, E_pos, W_q, W_k, W_v, W_o, W_r, b_r = (params[k] for k in PARAM_NAMES)
@@ -174,11 +177,11 @@ def forward(params, tokens, lengths, n_heads, head_mask=None):
     C = _merge(Zh)  # (B, n_heads, T, d_head) -> (B, T, d_model): Z_0 … Z_{h-1} side by side
     Z = C @ W_o  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
     rows = np.arange(B)
-    h = Z[rows, lengths - 1]  # (B, d_model)
-    logits = h @ W_r + b_r  # (B, d_model) @ (d_model, 6) -> (B, 6)
+    z_q = Z[rows, lengths - 1]  # (B, d_model): the question token's row
+    logits = z_q @ W_r + b_r  # (B, d_model) @ (d_model, 6) -> (B, 6)
     logits = logits.reshape(B, len(ANSWERS), -1)  # (B, 2, 3)
     cache = dict(tokens=tokens, lengths=lengths, n_heads=n_heads, head_mask=head_mask,
-                 X=X, Qh=Qh, Kh=Kh, Vh=Vh, A=A, C=C, h=h)
+                 X=X, Qh=Qh, Kh=Kh, Vh=Vh, A=A, C=C, z_q=z_q)
     return logits, cache
 
 
@@ -254,8 +257,8 @@ def softmax_backward(A, dA):
 def backward(params, cache, dlogits):
     """Gradients of the loss for every parameter, layer by layer, forward's steps in reverse (notebook 09).
 
-    8. logits = h W_r + b_r      ->  dW_r = hᵀ dlogits,  db_r = Σ_b dlogits,  dh = dlogits W_rᵀ
-    7. h = Z[b, L_b - 1]         ->  dZ = 0 except dZ[b, L_b - 1] = dh
+    8. logits = z_q W_r + b_r    ->  dW_r = z_qᵀ dlogits,  db_r = Σ_b dlogits,  dz_q = dlogits W_rᵀ
+    7. z_q = Z[b, L_b - 1]       ->  dZ = 0 except dZ[b, L_b - 1] = dz_q
     6. Z = C W_o                 ->  dW_o = Σ_b C_bᵀ dZ_b,  dC = dZ W_oᵀ
     5. C = concat(Z_h) (·mask)   ->  dZ_h = split(dC) (· head_mask[h])
        Z_h = A V_h               ->  dA = dZ_h V_hᵀ,  dV_h = Aᵀ dZ_h
@@ -266,18 +269,18 @@ def backward(params, cache, dlogits):
     """
     E_tok, E_pos, W_q, W_k, W_v, W_o, W_r, b_r = (params[k] for k in PARAM_NAMES)
     tokens, lengths, n_heads = cache["tokens"], cache["lengths"], cache["n_heads"]
-    X, Qh, Kh, Vh, A, C, h = (cache[k] for k in ("X", "Qh", "Kh", "Vh", "A", "C", "h"))
+    X, Qh, Kh, Vh, A, C, z_q = (cache[k] for k in ("X", "Qh", "Kh", "Vh", "A", "C", "z_q"))
     B, T, d_model = X.shape
     d_head = d_model // n_heads
     grads = {}
     # 8. readout
     dlog = dlogits.reshape(B, -1)  # (B, 2, 3) -> (B, 6)
-    grads["W_r"] = h.T @ dlog  # (d_model, B) @ (B, 6) -> (d_model, 6)
+    grads["W_r"] = z_q.T @ dlog  # (d_model, B) @ (B, 6) -> (d_model, 6)
     grads["b_r"] = dlog.sum(axis=0)  # (6,)
-    dh = dlog @ W_r.T  # (B, 6) @ (6, d_model) -> (B, d_model)
+    dz_q = dlog @ W_r.T  # (B, 6) @ (6, d_model) -> (B, d_model)
     # 7. pick the question token
     dZ = np.zeros((B, T, d_model), dtype=X.dtype)
-    dZ[np.arange(B), lengths - 1] = dh  # (B, T, d_model)
+    dZ[np.arange(B), lengths - 1] = dz_q  # (B, T, d_model)
     # 6. output projection W_o
     grads["W_o"] = C.reshape(B * T, d_model).T @ dZ.reshape(B * T, d_model)  # (d_model, B·T) @ (B·T, d_model)
     dC = dZ @ W_o.T  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
@@ -369,6 +372,26 @@ def train(config=Config(), on_step=None, every=10):
     return TrainedModel(params, c, history)
 
 
+def train_with_progress(config=Config(), every=10):
+    """`train`, with an ipywidgets progress bar showing the step and the loss (notebook 09)."""
+    import ipywidgets as widgets  # only here: the rest of helpers.training needs no widgets
+    from IPython.display import display
+
+    c = _check_config(config)
+    bar = widgets.FloatProgress(value=0, min=0, max=c.steps, description="training")
+    status = widgets.Label()
+    display(widgets.HBox([bar, status]))
+
+    def show(step, steps, loss):
+        bar.value = step
+        status.value = f"step {step} / {steps}   loss {loss:.4f}"
+
+    start = time.perf_counter()
+    model = train(c, on_step=show, every=every)
+    status.value += f"   ({time.perf_counter() - start:.1f} s)"
+    return model
+
+
 # ---------------------------------------------------------------- what the trained model does
 
 
@@ -451,7 +474,15 @@ def head_roles(params, data, n_heads, drop=0.25, keep=0.05, focus=0.5):
     other answer at most `keep`, and h puts at least `focus` of its question-row attention on
     that answer's token; otherwise its role is "unclear". Returns one string per head.
     """
-    full, *removed = ablation(params, data, n_heads)
+    return ablation_report(params, data, n_heads, drop, keep, focus)["roles"]
+
+
+def ablation_report(params, data, n_heads, drop=0.25, keep=0.05, focus=0.5):
+    """ablation(), attention_on_targets() and head_roles() in one pass, each computed once (notebook 09).
+
+    Returns {"ablation": the list ablation() returns, "attention": (n_heads, 3), "roles": [str] * n_heads}.
+    """
+    full, *removed = rows = ablation(params, data, n_heads)
     att = attention_on_targets(params, data, n_heads)  # (n_heads, 3)
     roles = []
     for h, (_, acc) in enumerate(removed):
@@ -462,7 +493,7 @@ def head_roles(params, data, n_heads, drop=0.25, keep=0.05, focus=0.5):
             if costs[a] >= drop and costs[other] <= keep and att[h, a] >= focus:
                 role = name
         roles.append(role)
-    return roles
+    return {"ablation": rows, "attention": att, "roles": roles}
 
 
 # ---------------------------------------------------------------- saving and loading (.npz, never pickle)
@@ -480,17 +511,7 @@ def save_weights(path, model):
     """Save a TrainedModel to `path` as .npz: the weights, the loss history, the config as JSON (notebook 09)."""
     if not isinstance(model, TrainedModel):
         raise ValueError(f"save_weights expects a TrainedModel (from train or load_weights), got {type(model).__name__}")
-    c = _check_config(model.config)
-    _check_params(model.params, c, f"the model to save to {path}")
-    arrays = {k: np.asarray(model.params[k], dtype=np.float64) for k in PARAM_NAMES}
-    arrays["loss_history"] = np.asarray(model.loss_history, dtype=np.float64)
-    if arrays["loss_history"].shape != (c.steps, len(ANSWERS)):
-        raise ValueError(
-            f"the model to save to {path}: loss_history has shape {arrays['loss_history'].shape}, "
-            f"expected ({c.steps}, {len(ANSWERS)}) for config.steps = {c.steps}"
-        )
-    arrays["config_json"] = np.array(json.dumps(c._asdict(), sort_keys=True))  # a 0-d unicode array, not an object
-    np.savez(path, **arrays)
+    np.savez(path, **_model_arrays(model, f"the model to save to {path}"))
 
 
 def stored_weights_path():
@@ -504,49 +525,130 @@ def load_weights(path=None):
     A file that is not what save_weights writes raises ValueError naming the file and the problem.
     """
     path = os.fspath(stored_weights_path() if path is None else path)
+    return _model_from_arrays(_read_npz(path), path)
+
+
+def _read_npz(path):
+    """All arrays of a .npz file as a dict, read without pickle; ValueError/FileNotFoundError naming the file."""
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file; train the model (TRAIN = True in notebook 09) and save it with save_weights")
+        raise FileNotFoundError(f"{path}: no such file; train the model (TRAIN = True in notebook 09) and save it")
     try:
         npz = np.load(path, allow_pickle=False)
         if not isinstance(npz, np.lib.npyio.NpzFile):
             raise ValueError(f"{path}: holds a single array, not a .npz archive of named arrays")
         with npz:
-            arrays = {name: npz[name] for name in npz.files}
+            return {name: npz[name] for name in npz.files}
     except ValueError as err:
         if str(err).startswith(path):
             raise
         raise ValueError(f"{path}: cannot be read without pickle ({err})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as err:
         raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
+
+
+def _model_from_arrays(arrays, where):
+    """A checked TrainedModel from the arrays save_weights writes, or ValueError naming `where` and the problem."""
     expected = set(PARAM_NAMES) | {"loss_history", "config_json"}
     missing = sorted(expected - set(arrays))
     if missing:
-        raise ValueError(f"{path}: missing array(s) {missing}; it holds {sorted(arrays)}")
+        raise ValueError(f"{where}: missing array(s) {missing}; it holds {sorted(arrays)}")
     extra = sorted(set(arrays) - expected)
     if extra:
-        raise ValueError(f"{path}: unexpected array(s) {extra}; expected exactly {sorted(expected)}")
+        raise ValueError(f"{where}: unexpected array(s) {extra}; expected exactly {sorted(expected)}")
     raw = arrays["config_json"]
     if raw.dtype.kind != "U" or raw.shape != ():
-        raise ValueError(f"{path}: config_json must be a 0-d text array, got dtype {raw.dtype} and shape {raw.shape}")
+        raise ValueError(f"{where}: config_json must be a 0-d text array, got dtype {raw.dtype} and shape {raw.shape}")
     try:
         fields = json.loads(str(raw))
         config = Config(**fields)
     except (json.JSONDecodeError, TypeError) as err:
-        raise ValueError(f"{path}: config_json is not a valid Config ({err})") from None
+        raise ValueError(f"{where}: config_json is not a valid Config ({err})") from None
     try:
         config = _check_config(config)
     except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
+        raise ValueError(f"{where}: {err}") from None
     params = {k: arrays[k] for k in PARAM_NAMES}
-    _check_params(params, config, path)
+    _check_params(params, config, where)
     history = arrays["loss_history"]
     if history.shape != (config.steps, len(ANSWERS)) or history.dtype.kind != "f" or not np.isfinite(history).all():
         raise ValueError(
-            f"{path}: loss_history must hold finite floats of shape ({config.steps}, {len(ANSWERS)}) "
+            f"{where}: loss_history must hold finite floats of shape ({config.steps}, {len(ANSWERS)}) "
             "(one loss per step and answer), "
             f"got dtype {history.dtype} and shape {history.shape}"
         )
     return TrainedModel({k: v.astype(np.float64) for k, v in params.items()}, config, history.astype(np.float64))
+
+
+# ---------------------------------------------------------------- the other models of section 8 (notebook 09)
+
+
+def variant_configs():
+    """The models notebook 09 compares with the stored one, name -> Config: other seeds, 4 heads, 1 head (notebook 09).
+
+    The one-head models keep d_model = 16, so their single head (d_head = 16) has exactly as
+    many weights as the two heads of the main model together: a controlled comparison.
+    """
+    return {
+        "seed1": Config(seed=1),
+        "seed2": Config(seed=2),
+        "seed3": Config(seed=3),
+        "four_heads": Config(n_heads=4),
+        "one_head": Config(n_heads=1),
+        "one_head_seed1": Config(n_heads=1, seed=1),
+        "one_head_600_steps": Config(n_heads=1, steps=600),
+    }
+
+
+def train_variants():
+    """Train every model of variant_configs() from scratch (a few seconds): name -> TrainedModel (notebook 09)."""
+    return {name: train(config) for name, config in variant_configs().items()}
+
+
+def _model_arrays(model, where):
+    """The arrays save_weights writes for one TrainedModel, checked."""
+    if not isinstance(model, TrainedModel):
+        raise ValueError(f"{where}: expected a TrainedModel (from train or load_weights), got {type(model).__name__}")
+    c = _check_config(model.config)
+    _check_params(model.params, c, where)
+    arrays = {k: np.asarray(model.params[k], dtype=np.float64) for k in PARAM_NAMES}
+    arrays["loss_history"] = np.asarray(model.loss_history, dtype=np.float64)
+    if arrays["loss_history"].shape != (c.steps, len(ANSWERS)):
+        raise ValueError(
+            f"{where}: loss_history has shape {arrays['loss_history'].shape}, "
+            f"expected ({c.steps}, {len(ANSWERS)}) for config.steps = {c.steps}"
+        )
+    arrays["config_json"] = np.array(json.dumps(c._asdict(), sort_keys=True))  # a 0-d unicode array, not an object
+    return arrays
+
+
+def save_variants(path, models):
+    """Save several TrainedModels in one .npz, array "name__E_tok" etc. for each name (notebook 09)."""
+    if not isinstance(models, dict) or not models:
+        raise ValueError(f"save_variants expects a non-empty dict name -> TrainedModel, got {models!r:.60}")
+    arrays = {}
+    for name, model in models.items():
+        if not isinstance(name, str) or not name.isidentifier() or "__" in name:
+            raise ValueError(f"model name {name!r}: use letters, digits and single underscores only")
+        for key, value in _model_arrays(model, f"the model {name!r} to save to {path}").items():
+            arrays[f"{name}__{key}"] = value
+    np.savez(path, **arrays)
+
+
+def stored_variants_path():
+    """Where the other models of notebook 09 section 8 live: trained_heads_variants.npz in the data folder (notebook 09)."""
+    return _data.DATA_DIR / VARIANTS_FILE
+
+
+def load_variants(path=None):
+    """Load the models saved by save_variants (default: stored_variants_path()): name -> TrainedModel (notebook 09)."""
+    path = os.fspath(stored_variants_path() if path is None else path)
+    grouped = {}
+    for key, value in _read_npz(path).items():
+        name, sep, field = key.partition("__")
+        if not sep or not name or not field:
+            raise ValueError(f"{path}: array {key!r} is not named 'model__array' as save_variants writes")
+        grouped.setdefault(name, {})[field] = value
+    return {name: _model_from_arrays(arrays, f"{path} (model {name!r})") for name, arrays in grouped.items()}
 
 
 def param_shapes(config):
@@ -636,7 +738,15 @@ def check_softmax_backward(fn):
                 hint = "replace `raise NotImplementedError` with the formula dS = A ⊙ (dA − Σ_j dA ⊙ A)."
             except Exception as err:  # noqa: BLE001 — the learner's bug becomes feedback, not a traceback
                 what = f"your function raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
-                if "broadcast" in str(err):
+                if _uses_a_jacobian(fn) and (i > 1 or _right_for_one_row(fn, A, dA)):
+                    works_for = "one row (a 1-D A)" if i == 1 else f"A of shape {cases[0][1].shape}"
+                    what += (f". Your Jacobian route works for {works_for}, but here A is {A.shape}: np.diag and "
+                             "np.outer build the Jacobian of one row only (np.diag of a matrix takes its diagonal, "
+                             "np.outer flattens), so the shapes no longer fit.")
+                    hint = ("either apply your one-row version to every row of A.reshape(-1, T) in a loop, or use the "
+                            "row formula A ⊙ (dA − Σ_j dA ⊙ A) with .sum(axis=-1, keepdims=True), "
+                            "which works for any leading axes.")
+                elif "broadcast" in str(err):
                     hint = ("the sum Σ_j dA ⊙ A has one number per row; keep it as a column with keepdims=True "
                             "so that it is subtracted from every entry of its own row.")
                 else:
@@ -654,10 +764,36 @@ def check_softmax_backward(fn):
     return True
 
 
+def _right_for_one_row(fn, A, dA):
+    """True when fn(a, da) gives the right dS for every single row of A as a 1-D array."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            for a, da in zip(A.reshape(-1, A.shape[-1]), dA.reshape(-1, A.shape[-1])):
+                got = np.asarray(fn(a.copy(), da.copy()), dtype=np.float64)
+                if got.shape != a.shape or not np.allclose(got, softmax_backward(a, da), rtol=1e-5, atol=1e-8):
+                    return False
+    except Exception:  # noqa: BLE001 — any failure means "not right for one row"
+        return False
+    return True
+
+
+def _uses_a_jacobian(fn):
+    """True when fn's source builds a Jacobian matrix (np.diag, np.outer, or the word jacobian)."""
+    try:
+        source = inspect.getsource(fn).lower()
+    except (OSError, TypeError):
+        return False
+    return any(word in source for word in ("diag", "outer", "jacobian"))
+
+
 def _diagnose_softmax_backward(got, A, dA, expected):
     """(None, None) when got is right, else (what is wrong, hint) naming the usual mistake."""
     if got is None:
         return "your function returned None.", "end it with `return dS`."
+    if isinstance(got, tuple):
+        return (f"your function returned a tuple of {len(got)} things, not one array.",
+                "return dS alone (`return dS`, not `return dS, A`).")
     try:
         got = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):

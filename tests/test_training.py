@@ -42,6 +42,7 @@ from helpers.training import (
 )
 
 STORED = pathlib.Path(__file__).resolve().parent.parent / "data" / "trained_heads.npz"
+STORED_VARIANTS = STORED.with_name("trained_heads_variants.npz")
 REL_TOL = 1e-6  # gradients vs central finite differences, float64
 EPS = 1e-5  # finite-difference step
 
@@ -315,6 +316,100 @@ def test_stored_weights_are_what_training_produces():
     np.testing.assert_allclose(fresh.loss_history, stored.loss_history, rtol=0, atol=1e-9)
 
 
+def test_stored_weights_checksum_is_the_one_notebook_09_quotes():
+    assert weights_checksum(load_weights(STORED).params) == "59f9928a3629d374"
+
+
+# ---------------------------------------------------------------- the other models of notebook 09, section 8
+
+
+def test_stored_variants_hold_exactly_the_variant_configs():
+    stored = training.load_variants(STORED_VARIANTS)
+    assert {name: m.config for name, m in stored.items()} == training.variant_configs()
+
+
+@pytest.mark.parametrize("name", ["one_head", "four_heads", "seed1"])
+def test_stored_variants_are_what_training_produces(name):
+    # retrains three of the seven stored models (about a second each); the others differ only in seed or steps
+    stored = training.load_variants(STORED_VARIANTS)[name]
+    fresh = train(stored.config)
+    for k in PARAM_NAMES:
+        np.testing.assert_allclose(fresh.params[k], stored.params[k], rtol=0, atol=1e-9, err_msg=f"{name} {k}")
+    np.testing.assert_allclose(fresh.loss_history, stored.loss_history, rtol=0, atol=1e-9)
+
+
+def test_one_head_learns_one_relationship_and_stays_at_chance_on_the_other():
+    # the claims of notebook 09 section 8, checked on the stored models with a test set of their own
+    stored = training.load_variants(STORED_VARIANTS)
+    test = make_task(1000, seed=2027)
+    learned = {}
+    for name in ("one_head", "one_head_seed1", "one_head_600_steps"):
+        a = accuracy(stored[name].params, test, 1)
+        good, bad = sorted(training.ANSWERS, key=lambda k: -a[k])
+        assert a[good] > 0.99 and a[bad] < 0.45, (name, a)
+        learned[name] = good
+    assert learned == {"one_head": "same shape", "one_head_seed1": "previous token",
+                       "one_head_600_steps": "same shape"}
+    for seed in (1, 2, 3):  # two heads with the same number of weights: both answers
+        assert accuracy(stored[f"seed{seed}"].params, test, 2)["both"] > 0.99
+        assert sorted(head_roles(stored[f"seed{seed}"].params, test, 2)) == ["previous token", "same shape"]
+
+
+def test_four_heads_share_the_same_shape_job():
+    four = training.load_variants(STORED_VARIANTS)["four_heads"]
+    test = make_task(1000, seed=2027)
+    rows = training.ablation(four.params, test, 4)
+    full = rows[0][1]
+    assert full["both"] > 0.99
+    carriers = [h for h, a in rows[1:] if a["previous token"] < 0.45]
+    assert len(carriers) == 1  # one head alone carries "previous token"
+    for h, a in rows[1:]:
+        assert full["same shape"] - a["same shape"] < 0.2, (h, a)  # no single head carries "same shape"
+
+
+def test_ablation_report_is_ablation_attention_and_roles():
+    stored = load_weights(STORED)
+    test = make_task(300, seed=5)
+    report = training.ablation_report(stored.params, test, 2)
+    assert report["ablation"] == training.ablation(stored.params, test, 2)
+    assert np.array_equal(report["attention"], attention_on_targets(stored.params, test, 2))
+    assert report["roles"] == head_roles(stored.params, test, 2)
+
+
+def test_save_load_variants_round_trip_and_errors(tmp_path):
+    models = {"a": train(Config(steps=3)), "b_c": train(Config(steps=4, n_heads=1))}
+    path = tmp_path / "v.npz"
+    training.save_variants(path, models)
+    with np.load(path, allow_pickle=False) as npz:
+        assert "b_c__E_tok" in npz.files and all(npz[k].dtype != object for k in npz.files)
+    loaded = training.load_variants(path)
+    assert sorted(loaded) == ["a", "b_c"]
+    for name, model in models.items():
+        assert loaded[name].config == model.config
+        assert all(np.array_equal(loaded[name].params[k], model.params[k]) for k in PARAM_NAMES)
+    for bad in ({}, {"a__b": models["a"]}, {"x y": models["a"]}, {"a": "not a model"}):
+        with pytest.raises(ValueError):
+            training.save_variants(tmp_path / "bad.npz", bad)
+    arrays = {f"a__{k}": v for k, v in good_arrays().items()}
+    write(tmp_path / "unnamed.npz", E_tok=np.zeros(3), **arrays)
+    with pytest.raises(ValueError, match="'E_tok' is not named 'model__array'"):
+        training.load_variants(tmp_path / "unnamed.npz")
+    arrays.pop("a__W_o")
+    write(tmp_path / "missing.npz", **arrays)
+    with pytest.raises(ValueError, match=r"model 'a'.*missing array\(s\) \['W_o'\]"):
+        training.load_variants(tmp_path / "missing.npz")
+
+
+def test_train_with_progress_trains_exactly_like_train(capsys):
+    shown = training.train_with_progress(Config(steps=12), every=5)
+    plain = train(Config(steps=12))
+    assert all(np.array_equal(shown.params[k], plain.params[k]) for k in PARAM_NAMES)
+    assert np.array_equal(shown.loss_history, plain.loss_history)
+    assert "HBox" in capsys.readouterr().out  # outside a notebook, display() prints the widget's repr
+    with pytest.raises(ValueError, match="config.steps"):
+        training.train_with_progress(Config(steps=0))
+
+
 def test_load_weights_reads_the_data_folder_by_default():
     assert stored_weights_path() == helpers.data.DATA_DIR / "trained_heads.npz"
     if stored_weights_path().resolve() == STORED.resolve():  # unless ATTENTION_SERIES_DATA points elsewhere
@@ -486,6 +581,36 @@ def test_check_softmax_backward_names_the_mistake(capsys, fn, words):
     assert check_softmax_backward(fn) is False
     out = capsys.readouterr().out
     assert out.startswith("❌") and words in out, out
+
+
+def jacobian_one_row(A, dA):
+    return dA @ (np.diag(A) - np.outer(A, A))  # the notebook's one-row route, applied to a whole matrix
+
+
+def jacobian_rows_of_a_matrix(A, dA):
+    return np.array([dA[r] @ (np.diag(A[r]) - np.outer(A[r], A[r])) for r in range(A.shape[0])])
+
+
+def test_check_softmax_backward_names_the_jacobian_route(capsys):
+    assert check_softmax_backward(jacobian_one_row) is False
+    out = capsys.readouterr().out
+    assert "test 1 of 2" in out and "Jacobian route works for one row (a 1-D A), but here A is (3, 4)" in out, out
+    assert "keepdims=True so that" not in out  # not the hint for a missing keepdims
+    assert check_softmax_backward(jacobian_rows_of_a_matrix) is False  # right for a matrix, not a batch
+    out = capsys.readouterr().out
+    assert "test 2 of 2" in out and "works for A of shape (3, 4), but here A is (2, 3, 5)" in out, out
+
+
+def test_check_softmax_backward_keeps_the_keepdims_hint_for_a_missing_keepdims(capsys):
+    assert check_softmax_backward(lambda A, dA: A * (dA - (dA * A).sum(axis=-1))) is False
+    out = capsys.readouterr().out
+    assert "keepdims=True" in out and "Jacobian" not in out, out
+
+
+def test_check_softmax_backward_names_a_returned_tuple(capsys):
+    assert check_softmax_backward(lambda A, dA: (A * (dA - (dA * A).sum(axis=-1, keepdims=True)), A)) is False
+    out = capsys.readouterr().out
+    assert "returned a tuple of 2 things" in out and "shape (2, 3, 4)" not in out, out
 
 
 def test_check_softmax_backward_does_not_let_the_learner_change_its_inputs(capsys):
