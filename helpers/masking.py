@@ -9,7 +9,7 @@ computes the wrong order on purpose, so notebook 06 can show what goes wrong.
 import numpy as np
 
 from ._validate import as_bool_mask, as_float_array
-from .attention import attention_scores, scaled_dot_product_attention, softmax
+from .attention import attention_scores, causal_mask, scaled_dot_product_attention, softmax
 
 CONVENTIONS = ("allowed", "blocked", "additive")
 ORDERS = ("before", "after")
@@ -73,6 +73,26 @@ def masked_attention(Q, K, V, mask=None, order="before"):
     A = softmax_then_mask(S, mask)  # (..., T_q, T_k), rows sum to less than 1
     V = as_float_array(V, "V", min_ndim=2)
     return A @ V, A  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
+
+
+def mask_view(Q, K, V, causal=True, order="before"):
+    """Weights A (T, T) and a plot title for the mask toggle widget of notebook 06.
+
+    Q (T, d_k), K (T, d_k), V (T, d_v) of one sentence; `causal` switches the causal mask on or off,
+    `order` ("before" or "after") says where it is applied. Returns (A, title).
+    """
+    if not isinstance(causal, (bool, np.bool_)):
+        raise ValueError(f"causal must be True or False (mask on or off), got {causal!r}")
+    K = as_float_array(K, "K", min_ndim=2)
+    if K.ndim != 2:
+        raise ValueError(f"mask_view draws one sentence: K must be (T, d_k), got shape {K.shape}")
+    mask = causal_mask(K.shape[0]) if causal else None  # (T, T), True = allowed
+    _, A = masked_attention(Q, K, V, mask=mask, order=order)  # (T, T); checks order and the shapes
+    if not causal:
+        return A, "no mask"
+    if order == "before":
+        return A, "causal mask, before softmax"
+    return A, "causal mask, AFTER softmax (wrong)"
 
 
 def mask_as(mask, convention, dtype=np.float32):

@@ -22,6 +22,7 @@ from helpers.masking import (
     mask_from,
     mask_scores,
     masked_attention,
+    mask_view,
     masked_softmax,
     softmax_then_mask,
 )
@@ -383,3 +384,31 @@ def test_bad_conventions_and_masks():
         mask_from(np.array([[0.0, 1.0], [0.0, 0.0]]), "additive")
     with pytest.raises(ValueError, match=re.escape("additive mask of shape (2, 2) contains NaN or +inf")):
         mask_from(np.array([[0.0, np.inf], [0.0, 0.0]]), "additive")
+
+
+# ---------------------------------------------------------------- the widget function of notebook 06
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+@pytest.mark.parametrize("causal", [True, False])
+def test_mask_view_matches_loops(causal, order):
+    Q, K, V = rand(7, 5, 4), rand(8, 5, 4), rand(9, 5, 3)
+    mask = np.array([[j <= i for j in range(5)] for i in range(5)]) if causal else np.ones((5, 5), bool)
+    S = ref_scores(Q, K)
+    A_ref = ref_after(S, mask) if causal and order == "after" else ref_before(S, mask)
+    A, title = mask_view(Q, K, V, causal=causal, order=order)
+    np.testing.assert_allclose(A, A_ref, **TOL)
+    if not causal:
+        assert title == "no mask"
+    else:
+        assert title.startswith("causal mask") and (("AFTER" in title) == (order == "after"))
+
+
+def test_mask_view_rejects_bad_input():
+    Q = rand(0, 3, 4)
+    with pytest.raises(ValueError, match="order"):
+        mask_view(Q, Q, Q, order="later")
+    with pytest.raises(ValueError, match="causal"):
+        mask_view(Q, Q, Q, causal="yes")
+    with pytest.raises(ValueError, match="one sentence"):
+        mask_view(rand(0, 2, 3, 4), rand(1, 2, 3, 4), rand(2, 2, 3, 4))
