@@ -1,9 +1,9 @@
 """One head at a time, and what the number of heads changes: the functions behind notebooks 07 and 08.
 
-Every function is pure; the widgets of notebooks 07 (a head chooser) and 08 (a heads-count
-chooser) only call them and redraw. Head h owns the columns h·d_head … (h+1)·d_head - 1 of
-W_q, W_k, W_v and the rows h·d_head … (h+1)·d_head - 1 of W_o, as in attention.head_weights
-and attention.output_weights_per_head.
+The math functions are pure; the widgets of notebooks 07 (a head chooser, `head_explorer`) and
+08 (a heads-count chooser) only call them and redraw. Head h (an index, 0 … n_heads - 1) owns the
+columns h·d_head … (h+1)·d_head - 1 of W_q, W_k, W_v and the rows h·d_head … (h+1)·d_head - 1 of
+W_o, as in attention.head_weights and attention.output_weights_per_head.
 """
 
 import math
@@ -102,7 +102,7 @@ def heads_config(d_model, n_heads):
     n_heads = int(n_heads)
     qkv_per_head = 3 * d_model * d_head  # W_Q^h, W_K^h, W_V^h, each (d_model, d_head)
     qkv = n_heads * qkv_per_head
-    w_o = (n_heads * d_head) * d_model  # W_O: (h·d_head, d_model)
+    w_o = (n_heads * d_head) * d_model  # W_O: (n_heads · d_head, d_model)
     return HeadsConfig(d_model, n_heads, d_head, qkv_per_head, qkv, w_o, qkv + w_o)
 
 
@@ -160,7 +160,7 @@ def shape_walk(T, d_model, n_heads):
     concat = "(Z_0)" if h == 1 else "(Z_0 Z_1)" if h == 2 else f"(Z_0 … Z_{h - 1})"
     return (
         Step("embeddings", "X", (T, d_model), "01"),
-        Step("queries (keys, values alike)", "Q = X W_Q", (T, d_model), "02"),
+        Step("queries (keys, values alike)", "Q = X W_q", (T, d_model), "02"),
         Step("split into heads", "Q_h, K_h, V_h", (h, T, d_head), "07"),
         Step("scaled scores", "S = Q_h K_hᵀ / √d_k", (h, T, T), "03"),
         Step("softmax", "A = softmax(S)", (h, T, T), "04"),
@@ -184,10 +184,10 @@ def shape_walk_table(T, d_model, n_heads, title=None):
 
 
 def head_contributions(Zh, W_o):
-    """Each head's share of Z_f: Z_h W_O^(h), shape (..., n_heads, T, d_model); summed over heads it is concat · W_O (notebook 08).
+    """Each head's share of Z_f: Z_h W_O^h, shape (..., n_heads, T, d_model); summed over heads, concat · W_O (notebook 08).
 
     Zh (..., n_heads, T, d_head); W_o (n_heads · d_head, d_model), whose rows h·d_head … (h+1)·d_head - 1
-    are W_O^(h).
+    are W_O^h (h = the head's index).
     """
     Zh = as_float_array(Zh, "Zh", min_ndim=3)
     W_o = as_float_array(W_o, "W_o", ndim=2)
@@ -197,8 +197,56 @@ def head_contributions(Zh, W_o):
             f"W_o of shape {W_o.shape} must have n_heads · d_head = {n_heads} · {d_head} = {n_heads * d_head} rows "
             f"for Zh of shape {Zh.shape} (..., n_heads, T, d_head)"
         )
-    W_o_h = W_o.reshape(n_heads, d_head, W_o.shape[1])  # (n_heads, d_head, d_model): the row blocks W_O^(h)
+    W_o_h = W_o.reshape(n_heads, d_head, W_o.shape[1])  # (n_heads, d_head, d_model): the row blocks W_O^h
     return Zh @ W_o_h  # (..., n_heads, T, d_head) @ (n_heads, d_head, d_model) -> (..., n_heads, T, d_model)
+
+
+# ---------------------------------------------------------------- the head chooser (notebook 07)
+
+
+def show_head(X, tokens, W_q, W_k, W_v, n_heads, head, k=2):
+    """Draw head h's weights A_h and show the k words each word looks at most; return its HeadView (notebook 07)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from .plots import plot_attention
+
+    view = head_attention(X, W_q, W_k, W_v, n_heads, head)  # Q, K, V, A, Z of head h
+    plot_attention(view.A, tokens, title=f"head {head}: A_{head} (untrained)")
+    plt.show()
+    display(top_attended_table(view.A, tokens, k=k))
+    return view
+
+
+def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
+    """A sentence menu and head buttons that redraw show_head in place (notebook 07).
+
+    sentence_ids maps a menu label to a helpers.get_sentence id; `sentence` is the label shown
+    first (default: the first one). Returns an ipywidgets.VBox.
+    """
+    import ipywidgets as widgets
+
+    from .data import embed, get_sentence
+
+    if not isinstance(sentence_ids, dict) or not sentence_ids:
+        raise ValueError(f"sentence_ids must be a non-empty dict {{menu label: sentence id}}, got {sentence_ids!r}")
+    if sentence is None:
+        sentence = next(iter(sentence_ids))
+    if sentence not in sentence_ids:
+        raise ValueError(f"sentence = {sentence!r} is not one of the menu labels {list(sentence_ids)}")
+    d_model = as_float_array(W_q, "W_q", ndim=2).shape[0]
+    words = {label: list(get_sentence(sid).tokens) for label, sid in sentence_ids.items()}
+    X_of = {label: embed(words[label], d_model) for label in words}  # (T, d_model): embedded once, not per redraw
+    head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)  # bad shapes or head: ValueError now, not in the widget
+
+    def draw(sentence, head):
+        show_head(X_of[sentence], words[sentence], W_q, W_k, W_v, n_heads, head)
+
+    menu = widgets.Dropdown(options=list(sentence_ids), value=sentence, description="sentence",
+                            layout=widgets.Layout(width="420px"))
+    buttons = widgets.ToggleButtons(options=list(range(int(n_heads))), value=int(head), description="head",
+                                    style={"button_width": "42px"})
+    return widgets.VBox([menu, buttons, widgets.interactive_output(draw, {"sentence": menu, "head": buttons})])
 
 
 # ---------------------------------------------------------------- input checks

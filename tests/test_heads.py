@@ -12,6 +12,7 @@ from helpers.heads import (
     head_contributions,
     head_counts,
     heads_config,
+    head_explorer,
     heads_table,
     shape_walk,
     shape_walk_table,
@@ -347,7 +348,7 @@ def test_head_contributions_match_loops(n_heads, T, d_head, d_model, seed):
 def test_head_contributions_sum_to_concat_times_w_o(seed):
     Zh = rand(seed, 2, 4, 3, 5)  # a batch of 2: (2, n_heads=4, T=3, d_head=5)
     W_o = rand(seed + 10, 20, 20)
-    got = head_contributions(Zh, W_o).sum(axis=-3)  # Σ_h Z_h W_O^(h): (2, 3, 20)
+    got = head_contributions(Zh, W_o).sum(axis=-3)  # Σ_h Z_h W_O^h: (2, 3, 20)
     for b in range(2):
         concat = np.concatenate(list(Zh[b]), axis=1)  # (T, n_heads · d_head)
         want = [[sum(concat[t, r] * W_o[r, c] for r in range(20)) for c in range(20)] for t in range(3)]
@@ -369,3 +370,61 @@ def test_head_contributions_reject_bad_shapes():
         head_contributions(rand(0, 3, 4), rand(0, 8, 8))
     with pytest.raises(ValueError, match=r"W_o must have 2 dimensions"):
         head_contributions(rand(0, 2, 3, 4), rand(0, 2, 4, 8))
+
+
+# ---------------------------------------------------------------- the head chooser of notebook 07 (no browser)
+
+
+def test_show_head_draws_and_returns_the_head(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import helpers.heads as heads_module
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    X = rand(3, 4, 8)
+    W_q, W_k, W_v, _ = weights(3, 8)
+    before = len(plt.get_fignums())
+    view = heads_module.show_head(X, ["a", "b", "c", "d"], W_q, W_k, W_v, 2, 1)
+    assert len(plt.get_fignums()) == before + 1  # one figure drawn
+    plt.close("all")
+    np.testing.assert_allclose(view.A, loop_head(X, W_q, W_k, W_v, 2, 1)[3], **TOL)
+    assert len(shown) == 1 and isinstance(shown[0], Table)
+    assert shown[0].column("query word i") == ["a", "b", "c", "d"]
+
+
+def test_head_explorer_redraws_the_chosen_sentence_and_head(monkeypatch):
+    import helpers
+    import helpers.heads as heads_module
+
+    calls = []
+    monkeypatch.setattr(heads_module, "show_head", lambda X, tokens, *rest: calls.append((tokens, rest[-1])))
+    W_q, W_k, W_v, _ = weights(0, 8)
+    ids = {"first": "action_gets_results", "second": "keys_sarah"}
+    box = head_explorer(ids, W_q, W_k, W_v, 4, sentence="second", head=3)
+    menu, buttons, _ = box.children
+    assert list(menu.options) == ["first", "second"] and menu.value == "second"
+    assert list(buttons.options) == [0, 1, 2, 3] and buttons.value == 3
+    sarah = list(helpers.get_sentence("keys_sarah").tokens)
+    action = list(helpers.get_sentence("action_gets_results").tokens)
+    assert calls[-1] == (sarah, 3)  # drawn once on creation
+    buttons.value = 1
+    assert calls[-1] == (sarah, 1)
+    menu.value = "first"
+    assert calls[-1] == (action, 1)
+
+
+def test_head_explorer_rejects_bad_input():
+    W_q, W_k, W_v, _ = weights(0, 8)
+    ids = {"first": "action_gets_results"}
+    with pytest.raises(ValueError, match=r"sentence = 'other' is not one of the menu labels \['first'\]"):
+        head_explorer(ids, W_q, W_k, W_v, 4, sentence="other")
+    with pytest.raises(ValueError, match=r"head = 4 does not exist: with n_heads = 4"):
+        head_explorer(ids, W_q, W_k, W_v, 4, head=4)
+    with pytest.raises(ValueError, match=r"sentence_ids must be a non-empty dict"):
+        head_explorer({}, W_q, W_k, W_v, 4)
+    with pytest.raises(ValueError, match=r"W_k must have shape \(d_model, d_model\) = \(8, 8\)"):
+        head_explorer(ids, W_q, W_k[:, :4], W_v, 4)
