@@ -191,6 +191,8 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
     each original token t, max over d_model of |Y_shuffled[t] - Y[t]|. Without positions every entry
     is 0 up to rounding (attention, layer norm and the FFN do not see order); with
     `add_position=True` the positional encoding is added after shuffling, and the gaps are large.
+    A shuffle that only exchanges equal rows (e.g. "The" and "the") leaves the sentence as it was:
+    equal words cannot be told apart, so each is matched with itself and every gap is 0.
     """
     X = as_float_array(X, "X", ndim=2)
     T, d_model = X.shape
@@ -201,6 +203,8 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
             f"got {perm.tolist()} of shape {perm.shape}"
         )
     X_perm = X[perm]  # (T, d_model): row s is the token that was at position perm[s]
+    if np.array_equal(X_perm, X):  # only equal words exchanged: the same sentence
+        return np.zeros(T, dtype=X.dtype)
     if add_position:
         PE = positional_encoding(T, d_model, dtype=X.dtype)  # (T, d_model), by position, not by token
         X, X_perm = X + PE, X_perm + PE

@@ -474,6 +474,20 @@ def test_permutation_gap_matches_a_loop():
     assert max(abs(got[t] - expected[t]) for t in range(5)) <= 1e-10
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_swapping_two_equal_words_leaves_every_gap_zero(dtype):
+    # "The" and "the": rows 0 and 3 are equal, so swapping them gives back the same sentence
+    p = init_block_weights(8, 2, seed=3, dtype=dtype)
+    X = np.random.default_rng(3).normal(size=(5, 8)).astype(dtype)
+    X[3] = X[0]
+    gap = permutation_gap(X, p, 2, [3, 1, 2, 0, 4], add_position=True)
+    assert gap.dtype == dtype
+    assert np.array_equal(gap, np.zeros(5, dtype=dtype))
+    # swapping a word with a different one still moves it: its gap is not 0 with positions
+    gap_other = permutation_gap(X, p, 2, [1, 0, 2, 3, 4], add_position=True)
+    assert gap_other[0] > 1e-3 and gap_other[1] > 1e-3
+
+
 def test_permutation_gap_rejects_a_bad_permutation():
     p = init_block_weights(8, 2, seed=0)
     X = np.zeros((4, 8))
