@@ -35,12 +35,16 @@ def format_vector(v, decimals=2, max_items=4):
     """A vector as "[0.12, -0.30, 1.00, 0.50]", or "[0.12, -0.30, …, 0.50] (64 values)" when long (notebook 02).
 
     `max_items` is the number of slots shown; a longer vector keeps its first and last values
-    around an ellipsis. `max_items=None` shows every value.
+    around an ellipsis. `max_items=None` shows every value. A vector of whole numbers (the
+    worked example's q, k, v) is written without decimals: "[0, 1, 1, 2]".
     """
     v = _as_numeric(v, "v")
     if v.ndim != 1:
         raise ValueError(f"format_vector expects a 1-D vector, got shape {v.shape}")
     decimals = _check_decimals(decimals)
+    finite = v[np.isfinite(v)]
+    if finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e6):
+        decimals = 0
     n = v.shape[0]
     if max_items is not None:
         if isinstance(max_items, bool) or not isinstance(max_items, (int, np.integer)) or max_items < 2:
@@ -352,7 +356,7 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
     headers = [name for name, _ in columns]
     rows = [[cells[j] for _, cells in columns] for j in range(T)]
     if title is None:
-        title = f'query word "{tokens[i]}" (query = {i}), d_k = {d_k}'
+        title = f'query word "{tokens[i]}" (the slides\' word {i + 1}, index {i} in Python), d_k = {d_k}'
     return Table(headers, rows, title=title, highlight_row=i)
 
 

@@ -82,7 +82,9 @@ def test_format_number(x, decimals, expected):
 def test_format_vector_short():
     assert format_vector([0.12, -0.3, 1.0, 0.5]) == "[0.12, -0.30, 1.00, 0.50]"
     assert format_vector(np.array([0.123456, -1.0], dtype=np.float32), decimals=3) == "[0.123, -1.000]"
-    assert format_vector([3]) == "[3.00]"
+    assert format_vector([3]) == "[3]"  # whole numbers: no decimals
+    assert format_vector([3.5]) == "[3.50]"
+    assert format_vector([1.0, 2.0, 0.5]) == "[1.00, 2.00, 0.50]"
 
 
 def test_format_vector_never_prints_minus_zero():
@@ -204,13 +206,13 @@ def test_step_table_cells_for_the_first_word():
         "word", "q vector", "k vector", "v vector", "score", "score / 2", "softmax", "softmax · v", "sum",
     )
     assert t.rows == (
-        ("Action", "[1.00, 0.00, 1.00, 0.00]", "[1.00, 0.00, 0.00, 0.00]", "[1.00, 0.00]",
+        ("Action", "[1, 0, 1, 0]", "[1, 0, 0, 0]", "[1, 0]",
          "1.00", "0.50", "0.38", "[0.38, 0.00]", "[0.77, 0.62]"),
-        ("gets", "", "[0.00, 1.00, 0.00, 0.00]", "[0.00, 1.00]", "0.00", "0.00", "0.23", "[0.00, 0.23]", ""),
-        ("results", "", "[0.00, 0.00, 1.00, 1.00]", "[1.00, 1.00]", "1.00", "0.50", "0.38", "[0.38, 0.38]", ""),
+        ("gets", "", "[0, 1, 0, 0]", "[0, 1]", "0.00", "0.00", "0.23", "[0.00, 0.23]", ""),
+        ("results", "", "[0, 0, 1, 1]", "[1, 1]", "1.00", "0.50", "0.38", "[0.38, 0.38]", ""),
     )
     assert t.highlight_row == 0
-    assert t.title == 'query word "Action" (query = 0), d_k = 4'
+    assert t.title == 'query word "Action" (the slides\' word 1, index 0 in Python), d_k = 4'
 
 
 def test_step_table_q_and_sum_only_in_the_query_row():
@@ -271,7 +273,7 @@ def test_step_table_with_a_mask_shows_minus_inf():
     t = step_table(TOKENS, Q4, K4, V4, 0, mask=np.tril(np.ones((3, 3), dtype=bool)))
     assert t.column("score / 2") == ["0.50", "-inf", "-inf"]
     assert t.column("softmax") == ["1.00", "0.00", "0.00"]
-    assert t.column("sum")[0] == "[1.00, 0.00]"
+    assert t.column("sum")[0] == "[1, 0]"
 
 
 # ---------------------------------------------------------------- qkv_table, matrix_table
@@ -281,10 +283,10 @@ def test_qkv_table_cells():
     X = np.array([[1.0, -0.004], [0.5, 2.0], [-1.0, 0.25]])
     t = qkv_table(TOKENS, Q4, K4, V4, X=X)
     assert t.headers == ("word", "x vector", "q vector", "k vector", "v vector")
-    assert t.rows[0] == ("Action", "[1.00, 0.00]", "[1.00, 0.00, 1.00, 0.00]", "[1.00, 0.00, 0.00, 0.00]",
-                         "[1.00, 0.00]")
+    assert t.rows[0] == ("Action", "[1.00, 0.00]", "[1, 0, 1, 0]", "[1, 0, 0, 0]",
+                         "[1, 0]")  # x holds -0.004, so it is not a whole-number vector
     assert t.column("word") == TOKENS
-    assert t.column("v vector")[2] == "[1.00, 1.00]"
+    assert t.column("v vector")[2] == "[1, 1]"
     assert t.highlight_row is None
     t2 = qkv_table(TOKENS, Q4, K4, V4)
     assert t2.headers == ("word", "q vector", "k vector", "v vector")
@@ -323,7 +325,7 @@ def test_text_repr_is_aligned_and_marks_the_query_row():
     # right-aligned number columns end at the same place on every line
     score_end = lines[1].index("score") + len("score")
     assert all(line[score_end - 4:score_end].strip() for line in lines[3:6])
-    for cell in ("[0.00, 2.00, 0.00, 0.00]", "score / 2", "softmax · v"):
+    for cell in ("[0, 2, 0, 0]", "score / 2", "softmax · v"):
         assert cell in text
     assert str(t) == text
     assert repr(step_table(TOKENS, Q4, K4, V4, 1)) == text  # deterministic
