@@ -16,11 +16,14 @@ or the wrong shape is reported as such.
 How a mistake is recognised: each classic mistake is written below as a tiny private function
 (`_softmax_wrong_axis`, `_attention_mask_after_softmax`, …). On the input that failed, the learner's
 output is compared with the output of each of these (or, if the learner's code raised, with the
-error each of them raises); the first one that agrees names the mistake. Inputs are chosen so that
-the variants differ from each other and from the right answer (T_q ≠ T_k, d_k ≠ d_model, …).
+error each of them raises); the first one that agrees names the mistake. When several variants raise
+the same error, the learner's function and theirs are run once more on an extra "probe" input (e.g. a
+square matrix, where they all run) to tell them apart. Inputs are chosen so that the variants differ
+from each other and from the right answer (T_q ≠ T_k, d_k ≠ d_model, …).
 Feedback is deterministic: rounded numbers, shapes, no addresses, warnings silenced.
 """
 
+import functools
 import inspect
 import math
 import warnings
@@ -189,8 +192,11 @@ def _accepts_positional(fn, n):
 
 def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_structure_array,
                same=_same_array, error_hint="", values_hint="", batch_hint="", nonfinite_hint="",
-               success_note=""):
-    """Run `fn` on every case; print the feedback for the first failure (or the success line)."""
+               success_note="", probes=()):
+    """Run `fn` on every case; print the feedback for the first failure (or the success line).
+
+    `probes` (argument tuples) separate mistakes that raise the same error as the learner's code.
+    """
     if not callable(fn):
         print(f"❌ The check needs your function itself, but it got {_a(type(fn).__name__)}.")
         print("What is wrong: the argument is not something that can be called.")
@@ -203,7 +209,7 @@ def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_stru
         # A mistake can explain this failure only if it, too, gets the earlier (passed) cases right.
         consistent = [m for m in mistakes if all(_passes(m, c, same) for c in cases[:i - 1])]
         what, hint = _diagnose(ok, got, case, i > 1, consistent, detectors, structure, same,
-                               error_hint, values_hint, batch_hint, nonfinite_hint)
+                               error_hint, values_hint, batch_hint, nonfinite_hint, fn=fn, probes=probes)
         print(f"❌ {subject} fails test {i} of {len(cases)} ({case.label}).")
         print(f"What is wrong: {_sentence(what)}")
         print(f"Hint: {_sentence(hint)}")
@@ -217,6 +223,30 @@ def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_stru
 def _passes(mistake, case, same):
     ok, v = _call(mistake.func, case.args, _facts_for(mistake.func, case.info))
     return ok and same(v, case.expected)
+
+
+def _raises_like(mistake, case, exc):
+    """Whether the mistake variant raises the same exception (type and message) as the learner's code."""
+    ok, v = _call(mistake.func, case.args, _facts_for(mistake.func, case.info))
+    return not ok and _same_exc(v, exc)
+
+
+def _narrow_by_probes(fn, mistakes, probes, info, same):
+    """Of several mistakes that raised like fn, those that also agree with fn on the first telling probe."""
+    if fn is None or len(mistakes) < 2:
+        return mistakes
+    for args in probes:
+        ok, got = _call(fn, args)
+        if not ok:
+            continue
+        agree = []
+        for m in mistakes:
+            v_ok, v = _call(m.func, args, _facts_for(m.func, info))
+            if v_ok and same(got, v):
+                agree.append(m)
+        if agree:
+            return agree
+    return mistakes
 
 
 def _facts_for(func, info):
@@ -236,7 +266,7 @@ def _a(word):
 
 
 def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, same,
-              error_hint, values_hint, batch_hint, nonfinite_hint):
+              error_hint, values_hint, batch_hint, nonfinite_hint, fn=None, probes=()):
     """(what is wrong, hint) for one failing case."""
     info = case.info
     after_batch_only = case.batch and earlier_passed
@@ -247,10 +277,10 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
                 f"your function raised {_exc_text(got)}: the exercise is not written yet.",
                 "replace the `raise NotImplementedError` line with your code, then run the check again.",
             )
-        for m in mistakes:
-            v_ok, v = _call(m.func, case.args, _facts_for(m.func, info))
-            if not v_ok and _same_exc(v, got):
-                return f"it raised {_exc_text(got)} — {m.what.format(**info)}", m.hint.format(**info)
+        raised_alike = [m for m in mistakes if _raises_like(m, case, got)]
+        if raised_alike:
+            m = _narrow_by_probes(fn, raised_alike, probes, info, same)[0]
+            return f"it raised {_exc_text(got)} — {m.what.format(**info)}", m.hint.format(**info)
         if after_batch_only:
             return (
                 f"it works for a single sequence, but on a batch it raised {_exc_text(got)}",
@@ -523,9 +553,8 @@ def _scale_feedback(c, d_k, d_model):
     )
 
 
-def _detect_scores_scale(got, case):
-    """Scores that are Q Kᵀ times the wrong constant."""
-    Q, K = case.args
+def _score_divisor(got, Q, K):
+    """c when got = Q Kᵀ / c for one constant c, else None."""
     raw = Q @ _swap(K)  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
     g = _as_float(got)
     if g is None or g.shape != raw.shape or not np.isfinite(g).all():
@@ -533,7 +562,60 @@ def _detect_scores_scale(got, case):
     r = float(np.sum(g * raw) / np.sum(raw * raw))
     if r == 0.0 or not np.allclose(g, r * raw, rtol=_RTOL, atol=_ATOL):
         return None
-    return _scale_feedback(1.0 / r, Q.shape[-1], case.info["d_model"])
+    return 1.0 / r
+
+
+def _axis_role(name, axis, ndim):
+    """What axis `axis` of Q or K (ndim axes) counts, in words."""
+    if axis == ndim - 2:
+        return "T_q, the number of query words" if name == "Q" else "T_k, the number of key words"
+    return "the batch size"
+
+
+def _wrong_axis_feedback(c, case, fn):
+    """(what, hint) when the divisor is √n or n for a shape entry n of Q or K other than d_k, else None.
+
+    A hard-coded constant can equal a shape entry by chance (2 = √4 with T_k = 4), so the learner's
+    function is run once more on the case's probe, whose sizes all differ: the divisor must follow
+    the same axis there too.
+    """
+    probe = case.info.get("probe")
+    if fn is None or probe is None:
+        return None
+    ok, got_p = _call(fn, probe)
+    c_p = _score_divisor(got_p, *probe) if ok else None
+    if c_p is None:
+        return None
+    Q, K = case.args
+    found = []  # (n, root?, "Q.shape[1]", role)
+    for name, M, M_p in (("Q", Q, probe[0]), ("K", K, probe[1])):
+        for axis in range(M.ndim - 1):  # every axis but the last, which is d_k
+            n, n_p = M.shape[axis], M_p.shape[axis]
+            for root in (True, False):
+                want, want_p = (math.sqrt(n), math.sqrt(n_p)) if root else (n, n_p)
+                if math.isclose(c, want, rel_tol=1e-6) and math.isclose(c_p, want_p, rel_tol=1e-6):
+                    found.append((n, root, f"{name}.shape[{axis}]", _axis_role(name, axis, M.ndim)))
+    if not found:
+        return None
+    n, root, _, role = found[0]
+    where = " or ".join(expr for m, r, expr, _ in found if (m, r) == (n, root))
+    d_k = Q.shape[-1]
+    divided = f"√{n} = {_fmt(c)}" if root else f"{n}"
+    return (
+        f"you divided by {divided}, and {n} is {role} ({where}): that axis counts "
+        f"{'sequences' if role == 'the batch size' else 'words'}, not the entries of one query or key.",
+        f"d_k is the last axis of Q and K, whatever comes before it: d_k = Q.shape[-1] (here {d_k}), "
+        f"then divide by math.sqrt(d_k) = {_fmt(math.sqrt(d_k))}.",
+    )
+
+
+def _detect_scores_scale(got, case, fn=None):
+    """Scores that are Q Kᵀ divided by the wrong number: a shape entry read from the wrong axis, or a constant."""
+    Q, K = case.args
+    c = _score_divisor(got, Q, K)
+    if c is None:
+        return None
+    return _wrong_axis_feedback(c, case, fn) or _scale_feedback(c, Q.shape[-1], case.info["d_model"])
 
 
 def _detect_rows_sum_to_one(got, case):
@@ -554,10 +636,15 @@ def check_scaled_scores(fn):
     The test Q, K come from a model with d_model = n_heads · d_k (e.g. d_k = 5, n_heads = 3,
     d_model = 15), so dividing by √d_model, d_model, d_k or nothing gives a recognisably
     different result: the check measures the factor between your output and Q Kᵀ and names it.
+    A divisor that is √T_q, √T_k or √(batch size) (d_k read from the wrong axis, e.g. K.shape[0])
+    is told apart from a hard-coded constant by running the function once more on a probe input
+    whose sizes all differ.
     """
     rng = _rng(3)
+    probe_rng = _rng(30)  # a separate generator: the test inputs stay what they were
     cases = []
-    for batch, T_q, T_k, d_k, n_heads in (((), 3, 4, 5, 3), ((2,), 4, 3, 6, 2)):
+    for batch, T_q, T_k, d_k, n_heads, probe_shape in (((), 3, 4, 5, 3, ((), 7, 9, 11)),
+                                                       ((2,), 4, 3, 6, 2, ((5,), 7, 9, 11))):
         Q = rng.normal(size=batch + (T_q, d_k))
         K = rng.normal(size=batch + (T_k, d_k))
         d_model = n_heads * d_k
@@ -566,8 +653,11 @@ def check_scaled_scores(fn):
                  f"d_model = {d_model}, n_heads = {n_heads}")
         if batch:
             label = "a batch, " + label
+        # probe: the same layout with all sizes different, to see which axis a divisor follows
+        p_batch, p_T_q, p_T_k, p_d_k = probe_shape
+        probe = (probe_rng.normal(size=p_batch + (p_T_q, p_d_k)), probe_rng.normal(size=p_batch + (p_T_k, p_d_k)))
         cases.append(_Case(label, f"Q {_shape(Q)}, K {_shape(K)}", (Q, K), expected,
-                           dict(d_k=d_k, d_model=d_model, n_heads=n_heads), batch=bool(batch)))
+                           dict(d_k=d_k, d_model=d_model, n_heads=n_heads, probe=probe), batch=bool(batch)))
     mistakes = [
         _Mistake(
             _scores_k_not_transposed,
@@ -587,7 +677,7 @@ def check_scaled_scores(fn):
     ]
     return _run_check(
         "Your scores function", fn, cases, mistakes,
-        detectors=[_detect_scores_scale, _detect_rows_sum_to_one],
+        detectors=[functools.partial(_detect_scores_scale, fn=fn), _detect_rows_sum_to_one],
         error_hint="S = Q Kᵀ / √d_k: Q (T_q, d_k) @ Kᵀ (d_k, T_k) -> (T_q, T_k), with d_k = Q.shape[-1].",
         values_hint="S = Q Kᵀ / √d_k, shape (T_q, T_k), with d_k = Q.shape[-1].",
         batch_hint="K.T reverses every axis, the batch axis too: use np.swapaxes(K, -1, -2) "
@@ -637,6 +727,16 @@ def _softmax_no_keepdims(x, **_):
     return e / e.sum(axis=-1)  # (T_q, T_k) / (T_q,): broadcasts along the wrong axis
 
 
+def _softmax_no_keepdims_max(x, **_):
+    e = np.exp(x - x.max(axis=-1))  # (T_q, T_k) - (T_q,): the maxima line up with the columns
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_no_keepdims_both(x, **_):
+    e = np.exp(x - x.max(axis=-1))  # (T_q, T_k) - (T_q,)
+    return e / e.sum(axis=-1)  # (T_q, T_k) / (T_q,)
+
+
 _WRONG_AXIS_WHAT = ("you normalised over the wrong axis: your {which} sum to 1, not each row "
                     "(a row = one query's scores over all keys, the last axis).")
 _WRONG_AXIS_HINT = "use axis=-1 (the last axis) in both the max and the sum, with keepdims=True."
@@ -678,10 +778,26 @@ def _softmax_mistakes():
             "you took exp(s - max(s)) but did not normalise: the rows do not sum to 1.",
             "divide each row by its sum: e / e.sum(axis=-1, keepdims=True).",
         ),
+        # These three raise the same broadcasting error on a (T_q, T_k) input with T_q ≠ T_k;
+        # the square probe of check_softmax tells them apart.
         _Mistake(
             _softmax_no_keepdims,
-            "the row sums lost their axis (no keepdims=True), so they do not line up with the rows.",
+            "the row sums lost their axis (no keepdims=True in the sum), so they do not line up with the rows.",
             "keep the summed axis: e.sum(axis=-1, keepdims=True) has shape (T_q, 1) and divides each row.",
+        ),
+        _Mistake(
+            _softmax_no_keepdims_max,
+            "the row maxima lost their axis (no keepdims=True in the max): shape (T_q,) instead of (T_q, 1), "
+            "so they do not line up with the rows.",
+            "keep the axis in the max: scores.max(axis=-1, keepdims=True) has shape (T_q, 1) and is "
+            "subtracted from each row.",
+        ),
+        _Mistake(
+            _softmax_no_keepdims_both,
+            "neither the max nor the sum kept its axis (no keepdims=True): both have shape (T_q,) instead of "
+            "(T_q, 1), so they do not line up with the rows.",
+            "keep the axis in both: scores.max(axis=-1, keepdims=True) and e.sum(axis=-1, keepdims=True), "
+            "each of shape (T_q, 1).",
         ),
     ]
 
@@ -709,6 +825,7 @@ def check_softmax(fn):
                    [-1000.0, -998.5, -1001.0, -999.0],
                    [1000.0, 0.0, -1000.0, 990.0]])
     S4 = rng.normal(scale=2.0, size=(5,))
+    square = _rng(40).normal(scale=2.0, size=(4, 4))  # probe: a missing keepdims runs here, differently
     cases = [
         _Case(f"a {_shape(S1)} matrix of scores", f"a {_shape(S1)} matrix", (S1,), softmax(S1)),
         _Case(f"a batch of scores, shape {_shape(S2)}", f"a batch {_shape(S2)}", (S2,), softmax(S2), batch=True),
@@ -722,6 +839,7 @@ def check_softmax(fn):
         values_hint="weights = exp(s - max(s)) / Σ exp(s - max(s)) along the last axis; each row sums to 1.",
         batch_hint="use axis=-1 rather than axis=1, so the rows are the last axis whatever the batch axes.",
         nonfinite_hint="subtract each row's maximum before exp, so that nothing overflows.",
+        probes=[(square,)],
     )
 
 

@@ -22,6 +22,7 @@ from .plots import LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, 
 from .tables import format_number
 
 __all__ = [
+    "SATURATED",
     "Saturation",
     "ScalingDemo",
     "ScoreVariance",
@@ -56,8 +57,8 @@ def score_samples(d_k, n_pairs=2000, seed=0, dtype=np.float64):
     d_k = check_positive_int(d_k, "d_k")
     n_pairs = check_positive_int(n_pairs, "n_pairs")
     rng = _rng(seed)
-    draws = rng.standard_normal((d_k, 2, n_pairs), dtype=_dtype(dtype))  # coordinate m: q_m, k_m of every pair
-    return (draws[:, 0, :] * draws[:, 1, :]).sum(axis=0)  # (d_k, n_pairs) -> (n_pairs,): Σ_m q_m k_m
+    draws = rng.standard_normal((d_k, 2, n_pairs), dtype=_dtype(dtype))  # coordinate c: q[c], k[c] of every pair
+    return (draws[:, 0, :] * draws[:, 1, :]).sum(axis=0)  # (d_k, n_pairs) -> (n_pairs,): Σ_c q[c] k[c]
 
 
 class ScoreVariance(NamedTuple):
@@ -142,25 +143,36 @@ class Saturation(NamedTuple):
     max_weight_scaled: np.ndarray  # (n,) mean of max_j softmax(q · k_j / √d_k)
     max_grad_raw: np.ndarray  # (n,) mean of max_ij |J_ij| for the unscaled row
     max_grad_scaled: np.ndarray  # (n,) mean of max_ij |J_ij| for the scaled row
+    saturated_raw: np.ndarray  # (n,) share of unscaled rows with one weight above SATURATED (0.99)
+    saturated_scaled: np.ndarray  # (n,) share of scaled rows with one weight above SATURATED
+
+
+SATURATED = 0.99  # a row whose largest weight is above this is called saturated
 
 
 def saturation_curve(d_ks, T=8, n_queries=500, seed=0):
-    """How the softmax saturates as d_k grows, with and without / √d_k, over n_queries random queries (notebook 03)."""
+    """How the softmax saturates as d_k grows, with and without / √d_k, over n_queries random queries (notebook 03).
+
+    A row is counted as saturated when its largest weight is above SATURATED = 0.99.
+    """
     d_ks = _d_k_list(d_ks)
     T = check_positive_int(T, "T")
     n_queries = check_positive_int(n_queries, "n_queries")
-    out = {k: [] for k in ("wr", "ws", "gr", "gs")}
+    keys = ("wr", "ws", "gr", "gs", "sr", "ss")
+    out = {k: [] for k in keys}
     for d_k in d_ks:
-        draws = _rng(seed).standard_normal((d_k, n_queries, T + 1))  # coordinate m of every q and key
+        draws = _rng(seed).standard_normal((d_k, n_queries, T + 1))  # coordinate c of every q and key
         q = draws[:, :, 0]  # (d_k, n_queries)
         K = draws[:, :, 1:]  # (d_k, n_queries, T)
-        raw = np.einsum("mn,mnt->nt", q, K)  # Σ_m q_m k_jm -> (n_queries, T)
-        for name_w, name_g, s in (("wr", "gr", raw), ("ws", "gs", raw / math.sqrt(d_k))):
+        raw = np.einsum("cn,cnt->nt", q, K)  # Σ_c q[c] k_j[c] -> (n_queries, T)
+        for name_w, name_g, name_s, s in (("wr", "gr", "sr", raw), ("ws", "gs", "ss", raw / math.sqrt(d_k))):
             a = softmax(s)  # (n_queries, T)
             J = softmax_jacobian(a)  # (n_queries, T, T)
-            out[name_w].append(float(a.max(axis=-1).mean()))
+            largest = a.max(axis=-1)  # (n_queries,)
+            out[name_w].append(float(largest.mean()))
             out[name_g].append(float(np.abs(J).max(axis=(-2, -1)).mean()))
-    return Saturation(np.array(d_ks), *(np.array(out[k]) for k in ("wr", "ws", "gr", "gs")))
+            out[name_s].append(float((largest > SATURATED).mean()))
+    return Saturation(np.array(d_ks), *(np.array(out[k]) for k in keys))
 
 
 # ---------------------------------------------------------------- notebook 04: temperature
@@ -206,7 +218,7 @@ def plot_score_variance(result, ax=None):
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
     ax.set_xticks(d, [str(int(v)) for v in d])
-    ax.set_xlabel("d_k (length of q and k)", fontsize=LABEL_SIZE)
+    ax.set_xlabel("d_k (number of entries of q and of k)", fontsize=LABEL_SIZE)
     ax.set_ylabel("variance of the score", fontsize=LABEL_SIZE)
     ax.set_title("The variance of q · k grows like d_k; divided by √d_k it stays ≈ 1", fontsize=TITLE_SIZE)
     ax.grid(True, which="major", alpha=0.3)
@@ -252,9 +264,7 @@ def plot_scaling_view(d_k, T=8, seed=0, n_pairs=2000, score_range=70.0):
     ax.spines[["top", "right"]].set_visible(False)
     plot_softmax_rows(demo, axes=axes[1:])
     for a, w, name in ((axes[1], demo.weights_raw, "unscaled"), (axes[2], demo.weights_scaled, "scaled")):
-        grad = float(np.abs(softmax_jacobian(w)).max())
-        a.set_title(f"{name}: largest weight {format_number(w.max())}\nlargest |∂a_i/∂s_j| {_size_text(grad)}",
-                    fontsize=TITLE_SIZE - 2)
+        a.set_title(f"{name}: largest weight {format_number(w.max())}", fontsize=TITLE_SIZE)
     fig.suptitle(f"d_k = {d_k}: raw scores spread like √d_k = {format_number(math.sqrt(d_k))}; "
                  f"divided by √d_k they keep a spread of about 1", fontsize=SUPTITLE_SIZE)
     return fig
@@ -266,13 +276,13 @@ def plot_jacobians(demo):
     T = len(demo.raw)
     rows = [k.replace("k", "a", 1) for k in key_labels(T)]  # a₁ … a_T
     cols = [k.replace("k", "s", 1) for k in key_labels(T)]  # s₁ … s_T
-    fig, axes = plt.subplots(1, 2, figsize=(15.0, 6.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(16.0, 6.6), layout="constrained")
     for ax, w, name in ((axes[0], demo.weights_raw, "unscaled"), (axes[1], demo.weights_scaled, "scaled")):
         J = softmax_jacobian(w)  # (T, T)
         plot_heatmap(J, rows, cols, ax=ax, cmap="RdBu", vmin=-0.25, vmax=0.25, decimals=2,
                      title=f"{name}: largest |entry| = {_size_text(np.abs(J).max())}",
-                     xlabel="score s_j that moves", ylabel="weight a_i that responds", colorbar=ax is axes[1],
-                     colorbar_label="∂a_i / ∂s_j")
+                     xlabel="score s_j that moves", ylabel="weight a_i that responds",
+                     colorbar_label="∂a_i / ∂s_j")  # a colour bar on each: the all-0 panel has a scale too
     fig.suptitle(f"How much each weight can still move: ∂a_i/∂s_j = a_i(δ_ij − a_j), d_k = {demo.d_k}",
                  fontsize=SUPTITLE_SIZE)
     return fig
@@ -287,7 +297,7 @@ def plot_saturation(result):
     panels = ((axes[0], result.max_weight_raw, result.max_weight_scaled, "largest weight  max_j a_j",
                "one weight takes everything"),
               (axes[1], result.max_grad_raw, result.max_grad_scaled, "largest |∂a_i / ∂s_j|",
-               "the gradient vanishes"))
+               "the gradient shrinks"))
     for ax, raw, scaled, ylabel, title in panels:
         ax.plot(d, raw, "o-", color=RAW_COLOUR, ms=8, label="unscaled: softmax(q · k)")
         ax.plot(d, scaled, "s-", color=SCALED_COLOUR, ms=8, label="scaled: softmax(q · k / √d_k)")
@@ -307,6 +317,11 @@ def plot_saturation(result):
     fig.suptitle("Without / √d_k the softmax saturates as d_k grows (mean over random queries, 8 keys)",
                  fontsize=SUPTITLE_SIZE)
     return fig
+
+
+# The sum runs over l (k is the slides' key k_j; m is the row's maximum); mathtext, so l is an italic l.
+NAIVE_TITLE = r"naive: $e^{s_j} \;/\; \Sigma_l\, e^{s_l}$"
+STABLE_TITLE = r"stable: $e^{s_j - m} \;/\; \Sigma_l\, e^{s_l - m}$"
 
 
 def plot_naive_vs_stable(scores, labels=None):
@@ -330,13 +345,13 @@ def plot_naive_vs_stable(scores, labels=None):
     ax.set_xticks(range(len(s)), labels)
     ax.set_xlabel("key word j", fontsize=LABEL_SIZE)
     ax.set_ylabel("softmax weight", fontsize=LABEL_SIZE)
-    ax.set_title("naive: exp(s_j) / Σ_k exp(s_k)", fontsize=TITLE_SIZE)
+    ax.set_title(NAIVE_TITLE, fontsize=TITLE_SIZE)
     ax.spines[["top", "right"]].set_visible(False)
     if not np.isfinite(naive).all():
         ax.text(0.5, 0.55, f"exp({format_number(s.max(), 0)}) = {format_number(e.max())}\n"
                 f"{format_number(e.max())} / {format_number(e.sum())} = nan",
                 transform=ax.transAxes, ha="center", va="center", fontsize=17, color=RAW_COLOUR)
-    plot_weights_bar(stable, labels, ax=axes[1], title="stable: exp(s_j − m) / Σ_k exp(s_k − m)")
+    plot_weights_bar(stable, labels, ax=axes[1], title=STABLE_TITLE)
     _colour_bars(axes[1], SCALED_COLOUR)
     shown = ", ".join(format_number(v, 0) for v in s)
     fig.suptitle(f"scores s = [{shown}]: the same formula, with and without subtracting m = max(s)",
@@ -351,8 +366,15 @@ def plot_temperature(scores, tau, labels=None, ax=None):
     w = temperature_softmax(s, tau)  # (T,)
     ax = plot_weights_bar(w, labels, ax=ax, title=f"τ = {_tau_text(tau)}")
     T = s.shape[0]
-    line = ax.axhline(1.0 / T, color="#555555", ls="--", lw=1.5)
+    level = 1.0 / T
+    line = ax.axhline(level, color="#555555", ls="--", lw=1.5)
     ax.legend([line], [f"uniform: 1/{T}"], loc="upper left", fontsize=TICK_SIZE, frameon=False)
+    for text, value in zip(ax.texts, w):  # plot_weights_bar wrote each value just above its bar
+        if level - 0.08 < value < level - 0.005:  # … where it would sit on the dashed line: move it
+            if value > 0.1:
+                text.set(y=value - 0.02, va="top", color="white")  # inside the bar
+            else:
+                text.set(y=level + 0.015)  # a short bar: just above the line
     return ax
 
 

@@ -245,6 +245,41 @@ def test_scores_batch_hint_names_swapaxes(capsys):
     assert "test 2 of 2" in out
 
 
+# d_k read from the wrong axis of a shape: the divisor follows T (or the batch size), not d_k. The check's
+# inputs are Q (3, 5), K (4, 5), then a batch Q (2, 4, 6), K (2, 3, 6).
+SCORES_WRONG_AXIS = {
+    "K.shape[0]": (lambda Q, K: Q @ swap(K) / math.sqrt(K.shape[0]), "test 1 of 2",
+                   ["you divided by √4 = 2", "T_k, the number of key words", "K.shape[0]"]),
+    "len(Q)": (lambda Q, K: Q @ swap(K) / math.sqrt(len(Q)), "test 1 of 2",
+               ["√3", "T_q, the number of query words", "Q.shape[0]"]),
+    "Q.shape[1] on a batch": (lambda Q, K: Q @ swap(K) / math.sqrt(Q.shape[1]), "test 2 of 2",
+                              ["you divided by √4 = 2", "T_q, the number of query words", "Q.shape[1]"]),
+    "K.shape[1] on a batch": (lambda Q, K: Q @ swap(K) / math.sqrt(K.shape[1]), "test 2 of 2",
+                              ["√3", "T_k, the number of key words", "K.shape[1]"]),
+    "K.shape[-2] without the root": (lambda Q, K: Q @ swap(K) / K.shape[-2], "test 1 of 2",
+                                     ["you divided by 4", "T_k, the number of key words"]),
+    "batch size": (lambda Q, K: Q @ swap(K) / math.sqrt(Q.shape[0] if Q.ndim == 3 else Q.shape[-1]), "test 2 of 2",
+                   ["√2", "the batch size"]),
+}
+
+
+@pytest.mark.parametrize("name", SCORES_WRONG_AXIS)
+def test_scores_name_d_k_read_from_the_wrong_axis(name, capsys):
+    fn, test, phrases = SCORES_WRONG_AXIS[name]
+    out = assert_fails(check_scaled_scores, fn, capsys, "Q.shape[-1]")
+    assert test in out, out
+    for phrase in phrases:
+        assert phrase in out, f"expected {phrase!r} in:\n{out}"
+    assert "last axis" in out, out
+    assert "hard-code" not in out, out  # the learner read a shape; nothing was hard-coded
+
+
+def test_scores_a_hard_coded_constant_equal_to_a_shape_entry_is_still_called_hard_coded(capsys):
+    # 2 = √4 and 4 = T_k in test 1: the check tells the two apart by trying a second input
+    out = assert_fails(check_scaled_scores, lambda Q, K: Q @ swap(K) / 2, capsys, "do not hard-code the size")
+    assert "number of key words" not in out, out
+
+
 # ====================================================================== notebook 04: softmax
 
 
@@ -296,6 +331,29 @@ SOFTMAX_MISTAKES = {
 def test_softmax_names_each_mistake(name, capsys):
     fn, phrase = SOFTMAX_MISTAKES[name]
     assert_fails(check_softmax, fn, capsys, phrase)
+
+
+def _softmax_no_keepdims_on_max(x):
+    e = np.exp(x - x.max(axis=-1))                # (T_q, T_k) - (T_q,): the max lost its axis
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_no_keepdims_at_all(x):
+    e = np.exp(x - np.max(x, axis=-1))
+    return e / np.sum(e, axis=-1)
+
+
+@pytest.mark.parametrize("fn, phrase, hint, not_in", [
+    (_softmax_no_keepdims, "the row sums lost their axis", "e.sum(axis=-1, keepdims=True)", "the row maxima"),
+    (_softmax_no_keepdims_on_max, "the row maxima lost their axis", "max(axis=-1, keepdims=True)", "e.sum"),
+    (_softmax_no_keepdims_at_all, "neither the max nor the sum", "max(axis=-1, keepdims=True)", "the row sums lost"),
+], ids=["on the sum", "on the max", "on both"])
+def test_softmax_names_which_keepdims_is_missing(fn, phrase, hint, not_in, capsys):
+    # all three raise the same broadcasting ValueError on test 1; the check tells them apart
+    out = assert_fails(check_softmax, fn, capsys, phrase)
+    hint_line = out.strip().splitlines()[2]
+    assert hint in hint_line, out
+    assert not_in not in out, out
 
 
 def test_softmax_no_max_fails_only_on_the_large_scores(capsys):

@@ -309,17 +309,28 @@ def test_saturation_curve_matches_loops():
     assert isinstance(res, Saturation)
     for idx, d_k in enumerate(d_ks):
         draws = draws_of(seed, (d_k, n, T + 1))
-        stats = {"wr": [], "ws": [], "gr": [], "gs": []}
+        stats = {"wr": [], "ws": [], "gr": [], "gs": [], "sr": [], "ss": []}
         for p in range(n):
             raw = [sum(float(draws[m, p, 0]) * float(draws[m, p, 1 + t]) for m in range(d_k)) for t in range(T)]
-            for w_key, g_key, row in (("wr", "gr", raw), ("ws", "gs", [s / math.sqrt(d_k) for s in raw])):
+            for w_key, g_key, s_key, row in (("wr", "gr", "sr", raw),
+                                             ("ws", "gs", "ss", [s / math.sqrt(d_k) for s in raw])):
                 a = loop_softmax(row)
                 stats[w_key].append(max(a))
+                stats[s_key].append(1.0 if max(a) > 0.99 else 0.0)  # saturated: one weight above 0.99
                 stats[g_key].append(max(abs(x) for r in loop_jacobian(a) for x in r))
         assert res.max_weight_raw[idx] == pytest.approx(sum(stats["wr"]) / n, rel=1e-12)
         assert res.max_weight_scaled[idx] == pytest.approx(sum(stats["ws"]) / n, rel=1e-12)
         assert res.max_grad_raw[idx] == pytest.approx(sum(stats["gr"]) / n, rel=1e-12)
         assert res.max_grad_scaled[idx] == pytest.approx(sum(stats["gs"]) / n, rel=1e-12)
+        assert res.saturated_raw[idx] == pytest.approx(sum(stats["sr"]) / n, rel=1e-12)
+        assert res.saturated_scaled[idx] == pytest.approx(sum(stats["ss"]) / n, rel=1e-12)
+
+
+def test_saturation_curve_counts_saturated_rows():
+    # d_k = 1: no row is saturated either way; d_k = 512: most unscaled rows are, no scaled one is
+    res = saturation_curve([1, 512], T=8, n_queries=200, seed=0)
+    assert res.saturated_raw[0] == res.saturated_scaled[0] == 0.0
+    assert res.saturated_raw[1] > 0.5 and res.saturated_scaled[1] == 0.0
 
 
 def test_saturation_curve_shows_the_vanishing_gradient():
@@ -454,6 +465,7 @@ def test_plot_scaling_view_draws_what_the_functions_compute(d_k):
     legend = [t.get_text() for t in hist.get_legend().get_texts()]
     assert legend[0].endswith(f"(std {np.std(samples):.2f})")
     assert f"d_k = {d_k}" in fig._suptitle.get_text()
+    assert all("\n" not in ax.get_title() for ax in fig.axes)  # one-line titles: the figure is dense enough
 
 
 def test_plot_score_variance_draws_the_measurements():
@@ -464,6 +476,7 @@ def test_plot_score_variance_draws_the_measurements():
     np.testing.assert_allclose(raw.get_ydata(), res.raw)
     np.testing.assert_allclose(scaled.get_ydata(), res.scaled)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log" and ax.get_title()
+    assert "number of entries" in ax.get_xlabel() and "length" not in ax.get_xlabel()  # not the norm ‖q‖
     with pytest.raises(ValueError, match="ScoreVariance"):
         plot_score_variance([1, 2, 3])
 
@@ -473,6 +486,7 @@ def test_plot_jacobians_shows_both_jacobians():
     fig = plot_jacobians(demo)
     images = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(images) == 2
+    assert len(fig.axes) == 4  # each heatmap has its own colour bar, so the all-zero panel has a scale too
     np.testing.assert_allclose(images[0].get_array(), softmax_jacobian(demo.weights_raw))
     np.testing.assert_allclose(images[1].get_array(), softmax_jacobian(demo.weights_scaled))
     tiny = np.abs(softmax_jacobian(scaling_demo(64, 8, seed=0).weights_raw)).max()
@@ -487,6 +501,7 @@ def test_plot_saturation_draws_the_four_curves():
     res = saturation_curve([1, 8, 64], n_queries=40, seed=0)
     fig = plot_saturation(res)
     left, right = fig.axes
+    assert "vanish" not in right.get_title()  # on average it shrinks, it does not reach 0
     np.testing.assert_allclose(left.get_lines()[0].get_ydata(), res.max_weight_raw)
     np.testing.assert_allclose(left.get_lines()[1].get_ydata(), res.max_weight_scaled)
     np.testing.assert_allclose(right.get_lines()[0].get_ydata(), res.max_grad_raw)
@@ -507,6 +522,14 @@ def test_plot_naive_vs_stable_shows_nan_beside_the_stable_weights():
         plot_naive_vs_stable([1.0, 2.0, 3.0], ["a", "b"])
 
 
+def test_plot_naive_vs_stable_sums_over_l_not_k():
+    # k is the key k_j of the slides; the sum index is l, and m is the row's maximum
+    fig = plot_naive_vs_stable([1.0, 2.0])
+    naive, stable = (ax.get_title() for ax in fig.axes)
+    assert r"\Sigma_l\, e^{s_l}" in naive and r"\Sigma_l\, e^{s_l - m}" in stable
+    assert "_k" not in naive + stable
+
+
 @pytest.mark.parametrize("tau", [0.25, 1, 2.0, 10])
 def test_plot_temperature_draws_the_weights(tau):
     s = [0.0, 2.0, 6.0]
@@ -515,6 +538,24 @@ def test_plot_temperature_draws_the_weights(tau):
     assert ax.get_title().startswith("τ = ")
     with pytest.raises(ValueError, match="temperature tau"):
         plot_temperature(s, 0.0)
+
+
+def label_spans(ax):
+    """(bottom, top) in data units of every value written on a bar."""
+    spans = []
+    for text in ax.texts:
+        box = text.get_window_extent(ax.figure.canvas.get_renderer())
+        (_, y0), (_, y1) = ax.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
+        spans.append((y0, y1))
+    return spans
+
+
+@pytest.mark.parametrize("tau", [0.25, 1, 2, 3, 4, 5, 7, 10, 30])
+def test_plot_temperature_keeps_the_values_off_the_uniform_line(tau):
+    ax = plot_temperature([0.0, 2.0, 6.0], tau, ["Action", "gets", "results"])
+    level = 1.0 / 3.0
+    for y0, y1 in label_spans(ax):
+        assert not (y0 - 0.005 <= level <= y1 + 0.005), (tau, y0, y1)
 
 
 def test_plot_temperatures_one_panel_per_tau():
