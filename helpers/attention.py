@@ -24,10 +24,14 @@ def softmax(x, axis=-1):
     x = as_float_array(x, "softmax input", allow_neg_inf=True)
     m = np.max(x, axis=axis, keepdims=True)  # same shape as x, size 1 along axis
     if np.isneginf(m).any():
-        where = [tuple(int(i) for i in idx) for idx in np.argwhere(np.isneginf(m))[:3]]
+        if x.ndim == 1:
+            raise ValueError(
+                f"softmax input of shape {x.shape} is all -inf: at least one entry must be finite"
+            )
+        first = tuple(int(i) for i in np.argwhere(np.isneginf(m))[0])
         raise ValueError(
-            f"softmax input of shape {x.shape} has slices along axis {axis} that are all -inf "
-            f"(first at {where}); every row needs at least one finite entry"
+            f"softmax input of shape {x.shape} has {int(np.isneginf(m).sum())} slice(s) along axis {axis} "
+            f"that are all -inf (the first at index {first}); every row needs at least one finite entry"
         )
     e = np.exp(x - m)  # largest entry becomes exp(0) = 1, so nothing overflows
     return e / e.sum(axis=axis, keepdims=True)
