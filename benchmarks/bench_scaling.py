@@ -21,7 +21,7 @@ from helpers.blocked import blocked_attention, peak_memory, time_it
 MB = 2**20
 
 
-def measure(T, d_k=64, block_size=128, repeats=3, seed=0, dtype=np.float32):
+def measure(T, d_k=64, block_size=256, repeats=3, seed=0, dtype=np.float32):
     """One row of the table: T, full s, blocked s, full MB, blocked MB, memory ratio, max |difference|."""
     rng = np.random.default_rng(seed)
     Q, K, V = (rng.standard_normal((T, d_k)).astype(dtype) for _ in range(3))  # each (T, d_k)
@@ -40,7 +40,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--T", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096])
     parser.add_argument("--d-k", type=int, default=64)
-    parser.add_argument("--block-size", type=int, default=128)
+    parser.add_argument("--block-size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 

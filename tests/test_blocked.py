@@ -2,6 +2,7 @@
 the full computation, and a measured memory property."""
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from helpers.blocked import (
     peak_memory,
     running_max_and_sum,
     time_it,
+    timed,
 )
 
 TOL = dict(rtol=1e-12, atol=1e-12)  # float64 blocked vs float64 loops / full computation
@@ -376,3 +378,17 @@ def test_time_it_calls_fn_repeats_times_and_returns_seconds():
     assert isinstance(seconds, float) and 0.0 <= seconds < 1.0
     with pytest.raises(ValueError, match="repeats must be a positive integer"):
         time_it(calls.append, 1, repeats=0)
+
+
+def test_timed_runs_fn_once_and_returns_its_result_and_seconds():
+    calls = []
+
+    def fn(x, scale=1):
+        calls.append(x)
+        time.sleep(0.01)
+        return x * scale
+
+    result, seconds = timed(fn, 3, scale=2)
+    assert calls == [3]  # exactly one call
+    assert result == 6  # the result is passed back, with the keyword argument applied
+    assert isinstance(seconds, float) and 0.01 <= seconds < 1.0
