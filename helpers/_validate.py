@@ -3,11 +3,10 @@
 import numpy as np
 
 
-def as_float_array(x, name, *, min_ndim=None, ndim=None, allow_neg_inf=False):
-    """Return `x` as a float ndarray (float32 stays float32, ints become float64).
+def as_real_array(x, name):
+    """Return `x` as a real float ndarray (float32 stays float32, ints and bools become float64).
 
-    Raises ValueError naming `name` and its shape when `x` is empty, has the wrong number
-    of dimensions, or holds NaN/inf (-inf only where `allow_neg_inf`).
+    NaN and ±inf pass (tables and figures show them); object, text and complex data raise ValueError.
     """
     arr = np.asarray(x)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
@@ -16,6 +15,29 @@ def as_float_array(x, name, *, min_ndim=None, ndim=None, allow_neg_inf=False):
         raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
+    return arr
+
+
+def as_labels(labels, n, name, what):
+    """`labels` as a list of n strings, or ValueError naming the counts (a lone string is refused)."""
+    if isinstance(labels, str):
+        raise ValueError(
+            f"{name} must be a list of {n} strings, got the single string {labels!r} "
+            "(split a sentence into words with .split())"
+        )
+    labels = [str(t) for t in labels]
+    if len(labels) != n:
+        raise ValueError(f"{name} has {len(labels)} entries but {what} needs {n}")
+    return labels
+
+
+def as_float_array(x, name, *, min_ndim=None, ndim=None, allow_neg_inf=False):
+    """Return `x` as a float ndarray (float32 stays float32, ints become float64).
+
+    Raises ValueError naming `name` and its shape when `x` is empty, has the wrong number
+    of dimensions, or holds NaN/inf (-inf only where `allow_neg_inf`).
+    """
+    arr = as_real_array(x, name)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
     if min_ndim is not None and arr.ndim < min_ndim:

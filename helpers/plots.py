@@ -15,7 +15,7 @@ from cycler import cycler
 from matplotlib import colors as mcolors
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from ._validate import check_positive_int
+from ._validate import as_labels, as_real_array, check_positive_int
 from .tables import format_number
 
 # Okabe & Ito (2008), the colour-blind-safe palette, in the order the series cycles through it.
@@ -519,12 +519,7 @@ def plot_sentence_links(sentence, title=None, highlight_kind=None):
 
 def _matrix(M, name, finite=True):
     """M as a 2-D float array, or ValueError naming its shape; NaN / ±inf only when not `finite`."""
-    arr = np.asarray(M)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
+    arr = as_real_array(M, name).astype(np.float64)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix, got shape {arr.shape}")
     if arr.size == 0:
@@ -561,15 +556,7 @@ def _labels(labels, n, name, what, required=False):
         if required:
             raise ValueError(f"{name} is required: {what} needs {n} labels")
         return None
-    if isinstance(labels, str):
-        raise ValueError(
-            f"{name} must be a list of {n} strings, got the single string {labels!r} "
-            "(split a sentence into words with .split())"
-        )
-    labels = [str(t) for t in labels]
-    if len(labels) != n:
-        raise ValueError(f"{name} has {len(labels)} entries but {what} needs {n}")
-    return labels
+    return as_labels(labels, n, name, what)
 
 
 def _terms(terms):

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, as_labels, as_real_array
 from .attention import softmax
 
 # ---------------------------------------------------------------- numbers and vectors
@@ -372,13 +372,7 @@ def _check_decimals(decimals):
 
 def _as_numeric(x, name):
     """x as a float ndarray (NaN and ±inf allowed: a table shows them), or ValueError."""
-    arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
+    arr = as_real_array(x, name)
     if arr.size == 0:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
     return arr
@@ -388,15 +382,7 @@ def _labels(labels, n, name, what):
     """`labels` as a list of n strings (default "0" … "n-1"), or ValueError naming the counts."""
     if labels is None:
         return [str(k) for k in range(n)]
-    if isinstance(labels, str):
-        raise ValueError(
-            f"{name} must be a list of {n} strings, got the single string {labels!r} "
-            "(split a sentence into words with .split())"
-        )
-    labels = [str(t) for t in labels]
-    if len(labels) != n:
-        raise ValueError(f"{name} has {len(labels)} entries but {what} needs {n}")
-    return labels
+    return as_labels(labels, n, name, what)
 
 
 def _kept(n, limit, name):
