@@ -128,6 +128,16 @@ def _fmt(x):
     return "0" if out == "-0" else out
 
 
+def _fmt_pair(expected, got):
+    """Two numbers rounded for printing, with more digits (6, then 10) when 4 would print them equal."""
+    for digits in (4, 6, 10):
+        e, g = (f"{float(x):.{digits}g}" for x in (expected, got))
+        e, g = ("0" if t == "-0" else t for t in (e, g))
+        if e != g or not all(math.isfinite(float(x)) for x in (expected, got)):
+            return e, g
+    return e, g
+
+
 def _shape(a):
     return str(tuple(int(n) for n in a.shape))
 
@@ -192,10 +202,12 @@ def _accepts_positional(fn, n):
 
 def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_structure_array,
                same=_same_array, error_hint="", values_hint="", batch_hint="", nonfinite_hint="",
-               success_note="", probes=()):
+               success_note="", probes=(), batch_values_hint=None):
     """Run `fn` on every case; print the feedback for the first failure (or the success line).
 
     `probes` (argument tuples) separate mistakes that raise the same error as the learner's code.
+    `batch_hint` is shown when only the batch case raises; `batch_values_hint` (default: batch_hint)
+    when the batch case runs but gives a wrong shape or wrong values.
     """
     if not callable(fn):
         print(f"❌ The check needs your function itself, but it got {_a(type(fn).__name__)}.")
@@ -209,7 +221,8 @@ def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_stru
         # A mistake can explain this failure only if it, too, gets the earlier (passed) cases right.
         consistent = [m for m in mistakes if all(_passes(m, c, same) for c in cases[:i - 1])]
         what, hint = _diagnose(ok, got, case, i > 1, consistent, detectors, structure, same,
-                               error_hint, values_hint, batch_hint, nonfinite_hint, fn=fn, probes=probes)
+                               error_hint, values_hint, batch_hint, nonfinite_hint, fn=fn, probes=probes,
+                               batch_values_hint=batch_values_hint)
         print(f"❌ {subject} fails test {i} of {len(cases)} ({case.label}).")
         print(f"What is wrong: {_sentence(what)}")
         print(f"Hint: {_sentence(hint)}")
@@ -266,10 +279,11 @@ def _a(word):
 
 
 def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, same,
-              error_hint, values_hint, batch_hint, nonfinite_hint, fn=None, probes=()):
+              error_hint, values_hint, batch_hint, nonfinite_hint, fn=None, probes=(), batch_values_hint=None):
     """(what is wrong, hint) for one failing case."""
     info = case.info
     after_batch_only = case.batch and earlier_passed
+    batch_values_hint = batch_hint if batch_values_hint is None else batch_values_hint
 
     if not ok:  # the learner's function raised
         if isinstance(got, NotImplementedError):
@@ -281,6 +295,13 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
         if raised_alike:
             m = _narrow_by_probes(fn, raised_alike, probes, info, same)[0]
             return f"it raised {_exc_text(got)} — {m.what.format(**info)}", m.hint.format(**info)
+        if isinstance(got, OverflowError):
+            return (
+                f"it raised {_exc_text(got)}: math.exp (or float arithmetic) got a number too large for a float — "
+                "math.exp(x) raises for x above about 709, where np.exp would give inf"
+                + (f"; {info['overflow_why']}" if "overflow_why" in info else ""),
+                nonfinite_hint.format(**info) or "subtract the row's maximum inside every exp, so no exponent is positive.",
+            )
         if after_batch_only:
             return (
                 f"it works for a single sequence, but on a batch it raised {_exc_text(got)}",
@@ -305,10 +326,22 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
     if problem:
         return problem
 
+    matched = []
     for m in mistakes:
         v_ok, v = _call(m.func, case.args, _facts_for(m.func, info))
         if v_ok and not same(v, case.expected) and same(got, v):
-            return m.what.format(**info), m.hint.format(**info)
+            matched.append(m)
+    if len(matched) > 1 and _has_new_nan(got, case.expected):
+        # Two mistakes agreeing only because both give nan in the same places: do not pick one.
+        whats = [m.what.format(**info).rstrip(".") for m in matched]
+        return (
+            "your output has nan where the reference has numbers, and " + str(len(matched))
+            + " different mistakes give nan in exactly these places, so the check cannot tell which you made: "
+            + "; or ".join(f"({chr(97 + k)}) {w}" for k, w in enumerate(whats)),
+            matched[0].hint.format(**info),
+        )
+    if matched:
+        return matched[0].what.format(**info), matched[0].hint.format(**info)
     for detect in detectors:
         found = detect(got, case)
         if found:
@@ -316,6 +349,13 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
 
     expected = case.expected
     if isinstance(got, np.ndarray) and got.shape != expected.shape:
+        if after_batch_only:
+            return (
+                f"it works for one sequence, but on a batch the shape is wrong: expected {_shape(expected)}, "
+                f"got {_shape(got)}.",
+                batch_values_hint.format(**info) or "count the axes from the end (-1, -2, …) so that any leading "
+                                                     "batch axes pass through.",
+            )
         return (
             f"wrong shape: expected {_shape(expected)}, got {_shape(got)}.",
             values_hint.format(**info) or "write the shape of every intermediate result next to its line.",
@@ -332,13 +372,22 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
             )
         idx, e, v, d = _first_difference(got, expected)
         prefix = "it works for a single sequence, but on a batch " if after_batch_only else ""
+        e_text, v_text = _fmt_pair(e, v)
         return (
             f"{prefix}the values differ from the reference: the largest difference is {_fmt(d)} "
-            f"at index {idx} (expected {_fmt(e)}, got {_fmt(v)}), input shape {_input_shape(case)}.",
-            (batch_hint if after_batch_only and batch_hint else values_hint).format(**info)
+            f"at index {idx} (expected {e_text}, got {v_text}), input shape {_input_shape(case)}.",
+            (batch_values_hint if after_batch_only and batch_values_hint else values_hint).format(**info)
             or "compare your lines one by one with the formula above the exercise.",
         )
     return ("your result does not match the reference.", values_hint.format(**info) or "compare with the formula.")
+
+
+def _has_new_nan(got, expected):
+    """Whether got (an array) holds nan or inf where expected holds finite numbers."""
+    g, w = _as_float(got), _as_float(expected)
+    if g is None or w is None or g.shape != w.shape:
+        return False
+    return bool((~np.isfinite(g) & np.isfinite(w)).any())
 
 
 def _input_shape(case):
@@ -883,6 +932,22 @@ def _attention_scaled_by_8(Q, K, V, mask=None, **_):
     return _sdpa(Q, K, V, mask, divisor=8.0)
 
 
+def _attention_scaled_by_sqrt_shape_1(Q, K, V, mask=None, **_):
+    return _sdpa(Q, K, V, mask, divisor=math.sqrt(Q.shape[1]))  # d_k for one sequence, T_q on a batch
+
+
+def _attention_scaled_by_sqrt_d_v(Q, K, V, mask=None, **_):
+    return _sdpa(Q, K, V, mask, divisor=math.sqrt(V.shape[-1]))
+
+
+def _attention_scaled_by_sqrt_t_q(Q, K, V, mask=None, **_):
+    return _sdpa(Q, K, V, mask, divisor=math.sqrt(Q.shape[-2]))
+
+
+def _attention_scaled_by_sqrt_t_k(Q, K, V, mask=None, **_):
+    return _sdpa(Q, K, V, mask, divisor=math.sqrt(K.shape[-2]))
+
+
 def _attention_softmax_wrong_axis(Q, K, V, mask=None, **_):
     return _sdpa(Q, K, V, mask, axis=-2)
 
@@ -927,6 +992,22 @@ def _attention_mask_after_softmax_renormalised(Q, K, V, mask=None, **_):
     return A @ V
 
 
+def _attention_max_before_mask(Q, K, V, mask=None, **_):
+    S = Q @ _swap(K) / math.sqrt(Q.shape[-1])  # (..., T_q, T_k)
+    S = S - S.max(axis=-1, keepdims=True)  # the max includes the blocked keys
+    if mask is not None:
+        S = np.where(mask, S, -np.inf)
+    e = np.exp(S)  # every allowed term underflows to 0 when a blocked key is far larger
+    return e / e.sum(axis=-1, keepdims=True) @ V
+
+
+def _attention_mask_times_minus_inf(Q, K, V, mask=None, **_):
+    S = Q @ _swap(K) / math.sqrt(Q.shape[-1])
+    if mask is not None:
+        S = S + (~np.asarray(mask)) * -np.inf  # 0 × -inf = nan on every allowed key
+    return _softmax_any(S) @ V
+
+
 def _attention_mask_softmax_twice(Q, K, V, mask=None, **_):
     A = _softmax_any(Q @ _swap(K) / math.sqrt(Q.shape[-1]))
     if mask is not None:
@@ -967,6 +1048,30 @@ def _attention_mistakes():
         _Mistake(_attention_scaled_by_d_model, _SCALE_MISTAKES_WHAT["d_model"], _SCALE_HINT),
         _Mistake(_attention_scaled_by_8, _SCALE_MISTAKES_WHAT["8"], _SCALE_HINT),
         _Mistake(
+            _attention_scaled_by_sqrt_shape_1,
+            "you divided the scores by √Q.shape[1]: for one sequence that is d_k, but on a batch Q.shape[1] "
+            "is T_q = {T_q}, the number of queries, not d_k = {d_k}.",
+            "count the axes from the end: d_k = Q.shape[-1] (and len(Q[0]) has the same problem).",
+        ),
+        _Mistake(
+            _attention_scaled_by_sqrt_d_v,
+            "you divided the scores by √d_v = √{d_v} (V.shape[-1], the size of a value vector) instead of "
+            "√d_k = √{d_k}: the scale belongs to the dot products of queries and keys.",
+            _SCALE_HINT,
+        ),
+        _Mistake(
+            _attention_scaled_by_sqrt_t_q,
+            "you divided the scores by √T_q = √{T_q}, the number of queries (Q.shape[-2]), instead of "
+            "√d_k = √{d_k}.",
+            _SCALE_HINT,
+        ),
+        _Mistake(
+            _attention_scaled_by_sqrt_t_k,
+            "you divided the scores by √T_k = √{T_k}, the number of keys (K.shape[-2]), instead of "
+            "√d_k = √{d_k}.",
+            _SCALE_HINT,
+        ),
+        _Mistake(
             _attention_softmax_wrong_axis,
             "the softmax runs over the wrong axis: the columns of A sum to 1, not the rows (one row per query).",
             "softmax over the keys, the last axis: axis=-1.",
@@ -1002,6 +1107,19 @@ def _attention_mistakes():
             mask_before,
         ),
         _Mistake(
+            _attention_max_before_mask,
+            "you subtracted the row max before masking: the max included a blocked key with a far larger "
+            "score, so exp underflowed to 0 for every allowed key and 0 / 0 gave nan.",
+            "take the max over the allowed scores only — mask first, then subtract the max: "
+            "S = np.where(mask, S, -np.inf), then S - S.max(axis=-1, keepdims=True), then exp "
+            "(mask the scores before the max and the softmax).",
+        ),
+        _Mistake(
+            _attention_mask_times_minus_inf,
+            "you masked with S + (~mask) * -np.inf, but 0 × -inf is nan, not 0: every allowed score became nan too.",
+            "pick the score or -inf without multiplying: S = np.where(mask, S, -np.inf).",
+        ),
+        _Mistake(
             _attention_mask_after_softmax_renormalised,
             "you masked after the softmax and renormalised: on paper that is the same, but here a blocked key "
             "has a far larger score, so exp underflowed to 0 for every allowed key and 0 / 0 gave nan.",
@@ -1023,25 +1141,26 @@ def _attention_mistakes():
 
 def _attention_cases(with_mask):
     rng = _rng(5)
-    info = dict(d_k=5, d_model=15, n_heads=3)  # one head of a model with d_model = 15
+    info = dict(d_k=5, d_model=15, n_heads=3, T_q=3, T_k=4, d_v=2)  # one head of a model with d_model = 15
     Q1 = rng.normal(size=(3, 5))
     K1 = rng.normal(size=(4, 5))
-    V1 = rng.normal(size=(4, 5))  # d_v = d_k, so swapping K and V still runs
+    V1 = rng.normal(size=(4, 5))[:, :2]  # d_v = 2 ≠ d_k = 5, so √d_v and √Q.shape[-1] differ from the start
     Q2, K2 = 40.0 * rng.normal(size=(3, 5)), 40.0 * rng.normal(size=(4, 5))  # scores beyond ±1000
     V2 = rng.normal(size=(4, 5))
+    info2 = dict(info, d_v=5)
     Q3 = rng.normal(size=(2, 3, 4))
     K3 = rng.normal(size=(2, 5, 4))
     V3 = rng.normal(size=(2, 5, 2))
-    info3 = dict(d_k=4, d_model=8, n_heads=2)
+    info3 = dict(d_k=4, d_model=8, n_heads=2, T_q=3, T_k=5, d_v=2)
 
     def z(Q, K, V, mask=None):
         return scaled_dot_product_attention(Q, K, V, mask)[0]
 
     cases = [
-        _Case(f"Q {_shape(Q1)}, K {_shape(K1)}, V {_shape(V1)}: one head (d_k = 5) of a model with "
+        _Case(f"Q {_shape(Q1)}, K {_shape(K1)}, V {_shape(V1)}: one head (d_k = 5, d_v = 2) of a model with "
               "d_model = 15, n_heads = 3", "T_q ≠ T_k", (Q1, K1, V1), z(Q1, K1, V1), info),
         _Case(f"large scores (beyond ±1000), Q {_shape(Q2)}, K {_shape(K2)}", "large scores",
-              (Q2, K2, V2), z(Q2, K2, V2), info),
+              (Q2, K2, V2), z(Q2, K2, V2), info2),
         _Case(f"a batch, Q {_shape(Q3)}, K {_shape(K3)}, V {_shape(V3)}", "a batch",
               (Q3, K3, V3), z(Q3, K3, V3), info3, batch=True),
     ]
@@ -1059,7 +1178,7 @@ def _attention_cases(with_mask):
                   (Q1, K1, V1, M4), z(Q1, K1, V1, M4), info),
             _Case(f"a batch with a causal mask {_shape(M5)}, where a blocked future key has a very large score",
                   "a causal mask with large scores", (Q5, K5, V5, M5), z(Q5, K5, V5, M5),
-                  dict(d_k=4, d_model=8, n_heads=2), batch=True),
+                  dict(d_k=4, d_model=8, n_heads=2, T_q=4, T_k=4, d_v=3), batch=True),
         ]
     return cases
 
@@ -1092,8 +1211,10 @@ def check_attention(fn):
         error_hint="Z = softmax(Q Kᵀ / √d_k) V: Q (T_q, d_k) @ Kᵀ (d_k, T_k) -> (T_q, T_k), "
                    "softmax over the last axis, then @ V (T_k, d_v) -> (T_q, d_v).",
         values_hint="Z = softmax(Q Kᵀ / √d_k) V, softmax over the last axis (the keys), output (T_q, d_v).",
-        batch_hint="K.T reverses every axis, the batch axis too: use np.swapaxes(K, -1, -2) "
-                   "and work along axis=-1.",
+        batch_hint="if you transposed K with K.T (or swapped axes 0 and 1): on a batch that moves the batch "
+                   "axis too; use np.swapaxes(K, -1, -2) and work along axis=-1.",
+        batch_values_hint="count the axes from the end, so a batch axis in front changes nothing: "
+                          "d_k = Q.shape[-1], Kᵀ = np.swapaxes(K, -1, -2), softmax along axis=-1.",
         nonfinite_hint="subtract each row's maximum before exp, and mask the scores (not the weights) with -inf.",
         success_note=note,
     )
@@ -1195,6 +1316,24 @@ def _split_heads_dot_T(X, n_heads, **_):
     return X.reshape(*batch, T, n_heads, d_model // n_heads).T  # .T reverses every axis
 
 
+def _split_heads_swap_0_1(X, n_heads, **_):
+    *batch, T, d_model = X.shape
+    Xh = X.reshape(*batch, T, n_heads, d_model // n_heads)  # (..., T, n_heads, d_head)
+    return np.swapaxes(Xh, 0, 1)  # right for one sequence; on a batch it swaps the batch and token axes
+
+
+def _split_heads_to_front(X, n_heads, **_):
+    *batch, T, d_model = X.shape
+    Xh = X.reshape(*batch, T, n_heads, d_model // n_heads)  # (..., T, n_heads, d_head)
+    return np.moveaxis(Xh, -2, 0)  # (n_heads, ..., T, d_head): also np.stack(np.split(X, n_heads, -1), 0)
+
+
+def _split_heads_last_two_swapped(X, n_heads, **_):
+    *batch, T, d_model = X.shape
+    Xh = X.reshape(*batch, T, n_heads, d_model // n_heads)  # (..., T, n_heads, d_head)
+    return np.swapaxes(Xh, -2, -1)  # (..., T, d_head, n_heads)
+
+
 def _split_heads_mistakes():
     right = ("reshape to (..., T, n_heads, d_head) — each token's features cut into heads — then swap the "
              "two axes: np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).")
@@ -1221,6 +1360,25 @@ def _split_heads_mistakes():
             "you used .T, which reverses every axis: (T, n_heads, d_head) became (d_head, n_heads, T).",
             "swap only the two axes you mean: np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).",
         ),
+        _Mistake(
+            _split_heads_swap_0_1,
+            "it works for one sequence, but on a batch swapaxes(Xh, 0, 1) swaps the batch axis with the tokens: "
+            "(batch, T, n_heads, d_head) became (T, batch, n_heads, d_head).",
+            "swap axes -3 and -2 (count from the end), not 0 and 1: np.swapaxes(Xh, -3, -2) -> "
+            "(..., n_heads, T, d_head).",
+        ),
+        _Mistake(
+            _split_heads_to_front,
+            "it works for one sequence, but on a batch the heads axis went to axis 0, in front of the batch axis: "
+            "(n_heads, batch, T, d_head) instead of (batch, n_heads, T, d_head).",
+            "put the heads axis third from the end, not first: np.stack(..., axis=-3), np.moveaxis(Xh, -2, -3) "
+            "or np.swapaxes(Xh, -3, -2).",
+        ),
+        _Mistake(
+            _split_heads_last_two_swapped,
+            "you swapped the last two axes (-2, -1): (T, n_heads, d_head) became (T, d_head, n_heads).",
+            "swap the heads axis with the tokens axis instead: np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).",
+        ),
     ]
 
 
@@ -1240,18 +1398,22 @@ def check_split_heads(fn):
                    "np.swapaxes(..., -3, -2).",
         values_hint="head h of token t holds X[..., t, h·d_head:(h+1)·d_head]; output (..., n_heads, T, d_head).",
         batch_hint="keep the batch axes: T, d_model = X.shape[-2:], reshape to (*X.shape[:-1], n_heads, d_head) "
-                   "and swap axes -3 and -2.",
+                   "and swap axes -3 and -2 (count from the end).",
     )
 
 
 # ====================================================================== notebook 08: multi-head attention
 
 
-def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None):
+def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None, k_transpose=_swap):
     """Per-head outputs (..., n_heads, T, d_head) and weights, with a choice of (wrong) split and scale."""
     d_head = X.shape[-1] // n_heads
     parts = []
     for W in (W_q, W_k, W_v):
+        if split == "rows":  # head h from rows h·d_head … of W, transposed, instead of columns
+            W_h = np.stack([W[h * d_head:(h + 1) * d_head, :].T for h in range(n_heads)])  # (n_heads, d_model, d_head)
+            parts.append(X[..., None, :, :] @ W_h)  # (..., n_heads, T, d_head)
+            continue
         M = X @ W  # (..., T, d_model)
         if split == "right":
             Mh = _split_heads_reference(M, n_heads)
@@ -1259,7 +1421,7 @@ def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None):
             Mh = _split_heads_no_transpose(M, n_heads)
         parts.append(Mh)  # (..., n_heads, T, d_head)
     Qh, Kh, Vh = parts
-    S = Qh @ _swap(Kh) / (math.sqrt(d_head) if divisor is None else divisor)  # (..., n_heads, T, T)
+    S = Qh @ k_transpose(Kh) / (math.sqrt(d_head) if divisor is None else divisor)  # (..., n_heads, T, T)
     A = _softmax_any(S)
     return A @ Vh, A  # (..., n_heads, T, d_head)
 
@@ -1323,6 +1485,37 @@ def _mha_scaled_by_sqrt_d_model(X, W_q, W_k, W_v, W_o, n_heads, **_):
 
 def _mha_not_scaled(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, divisor=1.0)
+    return _merge_right(Zh) @ W_o
+
+
+def _mha_k_dot_T(X, W_q, W_k, W_v, W_o, n_heads, **_):
+    Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, k_transpose=lambda K: K.T)  # .T reverses every axis
+    return _merge_right(Zh) @ W_o
+
+
+def _mha_scaled_by_sqrt_n_heads(X, W_q, W_k, W_v, W_o, n_heads, **_):
+    Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, divisor=math.sqrt(n_heads))
+    return _merge_right(Zh) @ W_o
+
+
+def _mha_scaled_by_sqrt_t(X, W_q, W_k, W_v, W_o, n_heads, **_):
+    Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, divisor=math.sqrt(X.shape[-2]))
+    return _merge_right(Zh) @ W_o
+
+
+def _mha_heads_summed(X, W_q, W_k, W_v, W_o, n_heads, **_):
+    Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads)
+    d_head = X.shape[-1] // n_heads
+    return Zh.sum(axis=-3) @ W_o[:d_head]  # (..., T, d_head) @ (d_head, d_model): Z_0 + … + Z_{h-1}
+
+
+def _mha_heads_averaged(X, W_q, W_k, W_v, W_o, n_heads, **_):
+    Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads)
+    return _merge_right(Zh) @ W_o / n_heads  # = mean over h of Z_h W_O^h
+
+
+def _mha_weight_rows_per_head(X, W_q, W_k, W_v, W_o, n_heads, **_):
+    Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, split="rows")
     return _merge_right(Zh) @ W_o
 
 
@@ -1393,6 +1586,40 @@ def _mha_mistakes():
             _mha_not_scaled,
             "the scores are not scaled: no division by √d_head.",
             "inside each head, S = Q_h K_hᵀ / √d_head with d_head = d_model // n_heads.",
+        ),
+        _Mistake(
+            _mha_k_dot_T,
+            "you used K.T inside the heads: on (n_heads, T, d_head) it reverses every axis, giving "
+            "(d_head, T, n_heads), so Q_h @ K.T does not fit.",
+            "transpose only the last two axes: np.swapaxes(K_h, -1, -2) -> (..., n_heads, d_head, T).",
+        ),
+        _Mistake(
+            _mha_scaled_by_sqrt_n_heads,
+            "you scaled the scores by √n_heads = √{n_heads} instead of √d_head = √{d_head}.",
+            "inside each head divide by √d_head, d_head = d_model // n_heads (the size of one head's q and k).",
+        ),
+        _Mistake(
+            _mha_scaled_by_sqrt_t,
+            "you scaled the scores by √T = √{T} (the number of tokens) instead of √d_head = √{d_head}.",
+            "inside each head divide by √d_head, d_head = d_model // n_heads (the size of one head's q and k).",
+        ),
+        _Mistake(
+            _mha_heads_summed,
+            "you summed the heads (Z_0 + … + Z_{{h-1}}, shape (T, d_head)) instead of concatenating them: "
+            "each head's d_head columns must keep their own place, side by side.",
+            "concatenate along the features: concat(Z_0 … Z_{{h-1}}) has shape (T, d_model), then @ W_o.",
+        ),
+        _Mistake(
+            _mha_heads_averaged,
+            "you averaged the heads' contributions (a mean over h of Z_h W_O^h): the result is exactly "
+            "Z_f / n_heads.",
+            "sum over the heads, Z_f = Σ_h Z_h W_O^h — or simply concat(Z_0 … Z_{{h-1}}) @ W_o.",
+        ),
+        _Mistake(
+            _mha_weight_rows_per_head,
+            "head h's weights were taken from rows h·d_head … of W (transposed) instead of its columns: "
+            "Q = X W_q, so head h owns the columns W_q[:, h·d_head:(h+1)·d_head] (X @ W_q.T does the same).",
+            "compute Q = X @ W_q first, then split Q's columns into heads (reshape + swap axes -3 and -2).",
         ),
         _Mistake(
             _mha_returns_weights,
@@ -1471,6 +1698,11 @@ def _layer_norm_eps_outside_sqrt(x, eps=1e-5, **_):
     return (x - mean) / (std + eps)
 
 
+def _layer_norm_eps_added_to_result(x, eps=1e-5, **_):
+    mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var) + eps  # brackets: eps added to every output
+
+
 def _layer_norm_divides_by_variance(x, eps=1e-5, **_):
     mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
     return (x - mean) / (var + eps)
@@ -1517,6 +1749,12 @@ def _layer_norm_mistakes():
             _layer_norm_eps_outside_sqrt,
             "eps is added outside the square root, (x - mean) / (std + eps): different when the variance is tiny.",
             "put eps inside: " + formula + ".",
+        ),
+        _Mistake(
+            _layer_norm_eps_added_to_result,
+            "eps is added to the result, (x - mean) / √var + eps: every output is shifted by eps, and a "
+            "variance of 0 still divides by 0.",
+            "eps belongs inside the square root, in the denominator: " + formula + ".",
         ),
         _Mistake(
             _layer_norm_divides_by_variance,
@@ -1626,6 +1864,22 @@ def _online_softmax_not_normalised(row, block_size, **_):
     return np.exp(row - m)
 
 
+def _online_softmax_first_max(row, block_size, **_):
+    blocks = _blocks(row, block_size)
+    m = blocks[0].max()  # fixed to the first block's max: a later, larger block overflows exp
+    l = sum(np.exp(block - m).sum() for block in blocks)
+    return np.exp(row - m) / l
+
+
+def _online_softmax_block_max(row, block_size, **_):
+    m, l = -np.inf, 0.0
+    for block in _blocks(row, block_size):
+        m_new = block.max()  # the block's own max, not max(m, block.max())
+        l = l * np.exp(m - m_new) + np.exp(block - m_new).sum()  # exp(+…) when an earlier block was larger
+        m = m_new
+    return np.exp(row - m) / l
+
+
 def _online_softmax_mistakes():
     update = ("when the running max grows from m to m_new, rescale the running sum first: "
               "l = l · exp(m - m_new) + Σ exp(block - m_new).")
@@ -1659,6 +1913,19 @@ def _online_softmax_mistakes():
             "finish the pass over the blocks first (final max m and sum l), then weights = exp(s - m) / l.",
         ),
         _Mistake(
+            _online_softmax_first_max,
+            "you used the first block's max for every block instead of a running max: here a later block is "
+            "about 800 above it, so exp(s - m) = exp(+800) overflows to inf.",
+            "keep a running max, m_new = max(m, block.max()), and " + update,
+        ),
+        _Mistake(
+            _online_softmax_block_max,
+            "you used each block's own max (m_new = block.max()) instead of the running max "
+            "max(m, block.max()): here an earlier block is about 1600 above a later one, so exp(m - m_new) "
+            "= exp(+1600) overflows to inf.",
+            "the running max never goes down: m_new = max(m, block.max()); then " + update,
+        ),
+        _Mistake(
             _online_softmax_no_max,
             "no running max: small scores work, but exp(1000) overflows to inf and the weights become nan.",
             "keep a running max m and sum exp(s - m): " + update,
@@ -1674,8 +1941,10 @@ def _online_softmax_mistakes():
 def check_online_softmax(fn):
     """Check fn(scores_row, block_size) -> softmax of a 1-D row computed block by block (notebook 11).
 
-    The reference is helpers.softmax on the whole row; the check cannot see how the blocks were
-    processed, only that the numbers match, including when a later block has a larger max.
+    The reference is helpers.softmax on the whole row; the check compares numbers only and cannot see how
+    the blocks were processed (a plain softmax passes too). The rows are chosen so that the usual slips
+    give different numbers: a later block with a larger max, scores near 1000, a later block ~800 above
+    the first (the first block's max kept), an earlier block ~1600 above a later one (each block's own max).
     """
     rng = _rng(11)
     first_max = np.concatenate([[3.0], rng.normal(size=9)])  # the max sits in the first block
@@ -1683,6 +1952,8 @@ def check_online_softmax(fn):
     growing = growing + 0.3 * rng.normal(size=10)
     large = 1000.0 + rng.normal(scale=3.0, size=9)
     short = rng.normal(size=5)
+    jump_up = np.concatenate([rng.normal(size=4), 800.0 + rng.normal(size=4)])  # a later block ~800 above
+    jump_down = np.concatenate([1600.0 + rng.normal(size=3), rng.normal(size=3)])  # an earlier block ~1600 above
     cases = [
         _Case("a row of 10 scores, block_size = 3, the max in the first block", "max in the first block",
               (first_max, 3), softmax(first_max)),
@@ -1690,11 +1961,21 @@ def check_online_softmax(fn):
               (growing, 3), softmax(growing)),
         _Case("a row of 9 scores near 1000, block_size = 4", "scores near 1000", (large, 4), softmax(large)),
         _Case("a row of 5 scores, block_size = 8 (one block)", "one block", (short, 8), softmax(short)),
+        _Case("a row of 8 scores, block_size = 4, the second block about 800 above the first",
+              "a later block 800 higher", (jump_up, 4), softmax(jump_up),
+              dict(overflow_why="here the second block is about 800 above the first, so any exp taken "
+                                "relative to the first block's max (or of m alone) overflows")),
+        _Case("a row of 6 scores, block_size = 3, the first block about 1600 above the second",
+              "an earlier block 1600 higher", (jump_down, 3), softmax(jump_down),
+              dict(overflow_why="here the first block is about 1600 above the second, so exp(m - m_new) "
+                                "overflows unless m_new = max(m, block.max()) never goes down")),
     ]
     return _run_check(
         "Your online softmax", fn, cases, _online_softmax_mistakes(),
         error_hint="loop over row[start:start + block_size] for start in range(0, len(row), block_size); "
                    "keep a running max m and a running sum l.",
         values_hint="after all blocks, weights = exp(s - m) / l, where " + _online_softmax_mistakes()[0].hint,
-        nonfinite_hint="keep a running max and subtract it inside every exp.",
+        nonfinite_hint="keep a running max m_new = max(m, block.max()) and take only exponents that are ≤ 0: "
+                       "exp(block - m_new) and exp(m - m_new), never exp(m) or exp(s) alone.",
+        success_note=" (Note: the check compares numbers only; it cannot see whether you really worked block by block.)",
     )

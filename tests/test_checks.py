@@ -125,7 +125,7 @@ def test_feedback_is_identical_on_two_runs(check, capsys):
 def test_wrong_shapes_are_reported_with_expected_and_got(capsys):
     assert_fails(check_softmax, lambda x: np.exp(x).sum(axis=-1), capsys, "expected (3, 4), got (3,)")
     assert_fails(check_scaled_scores, lambda Q, K: (Q @ swap(K))[..., :2], capsys, "expected (3, 4), got (3, 2)")
-    assert_fails(check_attention, lambda Q, K, V: np.zeros((2, 2)), capsys, "expected (3, 5), got (2, 2)")
+    assert_fails(check_attention, lambda Q, K, V: np.zeros((2, 2)), capsys, "expected (3, 2), got (2, 2)")
     assert_fails(check_split_heads, lambda X, n: X[None], capsys, "expected (2, 3, 4), got (1, 3, 8)")
     assert_fails(check_multi_head_attention, lambda X, *W: X[:2], capsys, "expected (4, 6), got (2, 6)")
     assert_fails(check_causal_mask, lambda T: np.ones((T, T + 1), dtype=bool), capsys,
@@ -831,7 +831,7 @@ def test_online_softmax_names_each_mistake(name, capsys):
 
 def test_forgetting_the_rescale_passes_when_the_max_is_in_the_first_block(capsys):
     out = assert_fails(check_online_softmax, ONLINE_MISTAKES["no rescale"][0], capsys, "larger max")
-    assert "test 2 of 4" in out
+    assert "test 2 of 6" in out
 
 
 # ====================================================================== the other helpers modules pass too
@@ -845,3 +845,194 @@ def test_helpers_layer_norm_passes_its_check(capsys):
 def test_helpers_online_softmax_passes_its_check(capsys):
     blocked = pytest.importorskip("helpers.blocked")
     assert_passes(check_online_softmax, blocked.online_softmax, capsys)
+
+
+# ====================================================================== review 05-08 and 09-11 fixes
+
+
+def att_max_before_mask(Q, K, V, mask=None):
+    """The likely repair of the 06 starter: the mask moved up before exp, but after the max."""
+    S = _scaled(Q, K)
+    S = S - S.max(axis=-1, keepdims=True)  # the max includes the blocked keys
+    if mask is not None:
+        S = np.where(mask, S, -np.inf)
+    e = np.exp(S)
+    return e / e.sum(axis=-1, keepdims=True) @ V
+
+
+def att_mask_times_inf(Q, K, V, mask=None):
+    S = _scaled(Q, K)
+    if mask is not None:
+        S = S + (~mask) * -np.inf  # 0 × -inf = nan on every allowed key
+    return stable_softmax(S) @ V
+
+
+def test_attention_names_the_max_taken_before_masking(capsys):
+    out = assert_fails(check_attention, att_max_before_mask, capsys, "before masking")
+    assert "test 5 of 5" in out
+    assert "max over the allowed scores only" in out
+
+
+def test_attention_does_not_name_a_mistake_only_because_the_nan_agree(capsys):
+    # after + renormalise gives nan in exactly the same places: the check says it cannot tell them apart
+    out = assert_fails(check_attention, att_mask_after_softmax_renormalised, capsys, "cannot tell which")
+    assert "before masking" in out and "renormalised" in out
+
+
+def test_attention_names_zero_times_minus_inf(capsys):
+    out = assert_fails(check_attention, att_mask_times_inf, capsys, "0 × -inf")
+    assert "np.where(mask, S, -np.inf)" in out
+
+
+@pytest.mark.parametrize("divisor, phrase", [
+    (lambda Q, K, V: math.sqrt(Q.shape[1]), "Q.shape[1]"),
+    (lambda Q, K, V: math.sqrt(len(Q[0])), "Q.shape[1]"),
+    (lambda Q, K, V: math.sqrt(V.shape[-1]), "√d_v"),
+    (lambda Q, K, V: math.sqrt(K.shape[0]), "the number of keys"),
+    (lambda Q, K, V: math.sqrt(Q.shape[0]), "the number of queries"),
+])
+def test_attention_names_d_k_read_from_the_wrong_place(divisor, phrase, capsys):
+    def fn(Q, K, V, mask=None):
+        S = Q @ swap(K) / divisor(Q, K, V)
+        if mask is not None:
+            S = np.where(mask, S, -np.inf)
+        return stable_softmax(S) @ V
+
+    out = assert_fails(check_attention, fn, capsys, phrase)
+    assert "K.T" not in out, out
+
+
+def test_attention_batch_values_hint_does_not_blame_k_dot_t(capsys):
+    def reads_axis_1(Q, K, V, mask=None):  # softmax along axis 1: rows of a 2-D S, queries of a batch
+        return stable_softmax(_scaled(Q, K), axis=1) @ V
+
+    out = assert_fails(check_attention, reads_axis_1, capsys, "works for a single sequence")
+    assert "K.T reverses" not in out and "count the axes from the end" in out
+
+
+def test_split_heads_swapaxes_0_1_is_named_on_the_batch(capsys):
+    out = assert_fails(check_split_heads,
+                       lambda X, n: np.swapaxes(X.reshape(*X.shape[:-1], n, X.shape[-1] // n), 0, 1),
+                       capsys, "works for one sequence, but on a batch")
+    assert "swap axes -3 and -2 (count from the end)" in out
+
+
+@pytest.mark.parametrize("fn", [
+    lambda X, n: np.stack(np.split(X, n, axis=-1), axis=0),
+    lambda X, n: np.moveaxis(X.reshape(*X.shape[:-1], n, X.shape[-1] // n), -2, 0),
+])
+def test_split_heads_heads_in_front_of_the_batch_are_named(fn, capsys):
+    assert_fails(check_split_heads, fn, capsys, "in front of the batch axis")
+
+
+def test_split_heads_swapping_the_last_two_axes_is_named(capsys):
+    assert_fails(check_split_heads,
+                 lambda X, n: np.swapaxes(X.reshape(*X.shape[:-1], n, X.shape[-1] // n), -2, -1),
+                 capsys, "the last two axes")
+
+
+def mha_heads(X, W_q, W_k, W_v, W_o, n_heads, *, kt=swap, divisor=None, combine="concat"):
+    T, d_model = X.shape[-2:]
+    d_head = d_model // n_heads
+
+    def to_heads(M):
+        return np.swapaxes(M.reshape(*M.shape[:-1], n_heads, d_head), -3, -2)  # (..., n_heads, T, d_head)
+
+    Qh, Kh, Vh = to_heads(X @ W_q), to_heads(X @ W_k), to_heads(X @ W_v)
+    scale = math.sqrt(d_head) if divisor is None else math.sqrt(divisor(n_heads, T))
+    Zh = stable_softmax(Qh @ kt(Kh) / scale) @ Vh  # (..., n_heads, T, d_head)
+    if combine == "sum":
+        return Zh.sum(axis=-3) @ W_o[:d_head]  # (..., T, d_head) @ (d_head, d_model)
+    if combine == "mean":
+        return (Zh @ W_o.reshape(n_heads, d_head, d_model)).mean(axis=-3)
+    return np.swapaxes(Zh, -3, -2).reshape(*X.shape[:-1], d_model) @ W_o
+
+
+MHA_MORE_MISTAKES = {
+    "K.T in the heads": (lambda *a: mha_heads(*a, kt=lambda K: K.T), "K.T inside the heads"),
+    "sqrt n_heads": (lambda *a: mha_heads(*a, divisor=lambda h, T: h), "√n_heads"),
+    "sqrt T": (lambda *a: mha_heads(*a, divisor=lambda h, T: T), "√T"),
+    "sum of heads": (lambda *a: mha_heads(*a, combine="sum"), "summed the heads"),
+    "mean of heads": (lambda *a: mha_heads(*a, combine="mean"), "averaged"),
+}
+
+
+@pytest.mark.parametrize("name", MHA_MORE_MISTAKES)
+def test_mha_names_more_mistakes(name, capsys):
+    fn, phrase = MHA_MORE_MISTAKES[name]
+    assert_fails(check_multi_head_attention, fn, capsys, phrase)
+
+
+def online_first_max(row, block_size):
+    """The max of the first block used as the reference for every block."""
+    m, l = None, 0.0
+    for start in range(0, len(row), block_size):
+        block = row[start:start + block_size]
+        if m is None:
+            m = float(block.max())
+        l = l + float(np.exp(block - m).sum())
+    return np.exp(row - m) / l
+
+
+def online_block_max(row, block_size):
+    """Each block's own max instead of the running max."""
+    m, l = -math.inf, 0.0
+    for start in range(0, len(row), block_size):
+        block = row[start:start + block_size]
+        m_new = float(block.max())
+        l = l * np.exp(m - m_new) + float(np.exp(block - m_new).sum())
+        m = m_new
+    return np.exp(row - m) / l
+
+
+def online_math_exp_of_m(row, block_size):
+    m, l = -math.inf, 0.0
+    for start in range(0, len(row), block_size):
+        block = row[start:start + block_size]
+        m_new = max(m, float(block.max()))
+        l = l * math.exp(m) / math.exp(m_new) + float(np.exp(block - m_new).sum())  # exp(m) alone
+        m = m_new
+    return np.exp(row - m) / l
+
+
+def test_online_softmax_names_the_first_blocks_max_used_for_everything(capsys):
+    out = assert_fails(check_online_softmax, online_first_max, capsys, "the first block's max")
+    assert "test 5 of 6" in out
+
+
+def test_online_softmax_names_each_blocks_own_max(capsys):
+    out = assert_fails(check_online_softmax, online_block_max, capsys, "each block's own max")
+    assert "test 6 of 6" in out
+
+
+def test_online_softmax_overflow_error_gets_its_own_message(capsys):
+    out = assert_fails(check_online_softmax, online_math_exp_of_m, capsys, "OverflowError")
+    assert "exp(m - m_new)" in out and "about 709" in out
+
+
+def test_online_softmax_success_says_it_compares_numbers(capsys):
+    result, out = run(check_online_softmax, online_softmax_two_passes, capsys)
+    assert result is True and "the check compares numbers" in out, out
+
+
+def test_layer_norm_number_format_widens_when_rounded_values_agree():
+    assert checks._fmt_pair(1.3612345, 1.3612445) == ("1.36123", "1.36124")
+    assert checks._fmt_pair(1.5, 2.5) == ("1.5", "2.5")
+
+
+def test_layer_norm_names_eps_added_to_the_result(capsys):
+    def eps_added_to_result(x, eps=1e-5):
+        mean = x.mean(axis=-1, keepdims=True)
+        return (x - mean) / np.sqrt(x.var(axis=-1, keepdims=True)) + eps
+
+    assert_fails(check_layer_norm, eps_added_to_result, capsys, "eps is added to the result")
+
+
+def test_layer_norm_values_message_shows_different_numbers(capsys):
+    def off_by_a_little(x, eps=1e-5):
+        return layer_norm_numpy(x, eps) * (1 + 3e-5)
+
+    out = assert_fails(check_layer_norm, off_by_a_little, capsys, "the values differ")
+    import re
+    m = re.search(r"expected (\S+), got (\S+)\)", out)
+    assert m and m.group(1) != m.group(2), out
