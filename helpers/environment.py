@@ -9,9 +9,9 @@ import sys
 # (JupyterLab, nbval, pytest) are only looked up, which is much faster than importing them.
 REQUIREMENTS = (
     ("numpy", "numpy", "2.0"),
-    ("matplotlib", "matplotlib", "3.8"),
+    ("matplotlib", "matplotlib", "3.8.4"),
     ("ipywidgets", "ipywidgets", "8.1"),
-    (None, "jupyterlab", "4.2"),
+    (None, "jupyterlab", "4.2.7"),
     (None, "nbval", "0.11"),
     (None, "pytest", "8.0"),
 )
