@@ -90,9 +90,15 @@ def _scores(Q, K):
     return (Q @ np.swapaxes(K, -1, -2)) / math.sqrt(d_k)  # a Python float keeps float32
 
 
-def _attend(Q, K, V, mask):
-    """softmax(Q Kᵀ / √d_k) V without input checks; `mask` is None or boolean (..., T_q, T_k)."""
-    S = _scores(Q, K)  # (..., T_q, T_k)
+def _attend(Q, K, V, mask, prescaled=False):
+    """softmax(Q Kᵀ / √d_k) V without input checks; `mask` is None or boolean (..., T_q, T_k).
+
+    `prescaled=True` says Q already carries the 1/√d_k (multi_head_attention folds it into W_q).
+    """
+    if prescaled:
+        S = Q @ np.swapaxes(K, -1, -2)  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
+    else:
+        S = _scores(Q, K)  # (..., T_q, T_k)
     empty = None
     if mask is not None:
         empty = ~mask.any(axis=-1, keepdims=True)  # (..., T_q, 1): rows with no key allowed
@@ -104,7 +110,7 @@ def _attend(Q, K, V, mask):
             f"{K.shape} (largest |Q| = {float(np.abs(Q).max()):.3g}, |K| = {float(np.abs(K).max()):.3g}); "
             "scale the inputs down or use float64"
         )
-    S = S - row_max  # stable softmax, as in softmax()
+    np.subtract(S, row_max, out=S)  # stable softmax, as in softmax(); S is our own buffer
     A = np.exp(S, out=S)  # reuse the buffer: (..., T_q, T_k)
     A /= A.sum(axis=-1, keepdims=True)
     if empty is not None and empty.any():
@@ -172,12 +178,16 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
     if mask is not None:
         mask = as_bool_mask(mask, (*batch, T, T))  # (..., T, T)
         mask = np.expand_dims(mask, -3)  # (..., 1, T, T): the same mask for every head
-    W_qkv = np.concatenate([W_q, W_k, W_v], axis=1)  # (d_model, 3 * d_model): one product, not three
-    QKV = X @ W_qkv  # (..., T, d_model) @ (d_model, 3 d_model) -> (..., T, 3 d_model)
-    Q, K, V = np.split(QKV, 3, axis=-1)  # each (..., T, d_model): Q = X W_q, K = X W_k, V = X W_v
+    # One product instead of three, with the 1/√d_head of every head folded into W_q:
+    # (Q / √d_head) Kᵀ costs a pass over (T, d_model) instead of one over (n_heads, T, T).
+    scale = 1.0 / math.sqrt(d_model // n_heads)  # a Python float keeps float32
+    W_qkv = np.concatenate([W_q * scale, W_k, W_v], axis=1)  # (d_model, 3 d_model)
+    X2 = X.reshape(-1, d_model)  # (batch·T, d_model): one large 2-D product is the fastest
+    QKV = (X2 @ W_qkv).reshape(*batch, T, 3 * d_model)  # (..., T, 3 d_model)
+    Q, K, V = np.split(QKV, 3, axis=-1)  # each (..., T, d_model): Q/√d_head = X W_q/√d_head, K, V
     Qh, Kh, Vh = (_split(M, n_heads) for M in (Q, K, V))  # each (..., n_heads, T, d_head)
-    Zh, A = _attend(Qh, Kh, Vh, mask)  # (..., n_heads, T, d_head), (..., n_heads, T, T)
-    Z = _merge(Zh) @ W_o  # (..., T, d_model) @ (d_model, d_model) -> (..., T, d_model)
+    Zh, A = _attend(Qh, Kh, Vh, mask, prescaled=True)  # (..., n_heads, T, d_head), (..., n_heads, T, T)
+    Z = (_merge(Zh).reshape(-1, d_model) @ W_o).reshape(*batch, T, d_model)  # (..., T, d_model)
     return Z, A
 
 
