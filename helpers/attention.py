@@ -178,14 +178,14 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
     if mask is not None:
         mask = as_bool_mask(mask, (*batch, T, T))  # (..., T, T)
         mask = np.expand_dims(mask, -3)  # (..., 1, T, T): the same mask for every head
-    # One product instead of three, with the 1/√d_head of every head folded into W_q:
-    # (Q / √d_head) Kᵀ costs a pass over (T, d_model) instead of one over (n_heads, T, T).
+    # The 1/√d_head of every head is folded into W_q: (Q / √d_head) Kᵀ costs a pass over
+    # (d_model, d_model) instead of one over (..., n_heads, T, T).
     scale = 1.0 / math.sqrt(d_model // n_heads)  # a Python float keeps float32
-    W_qkv = np.concatenate([W_q * scale, W_k, W_v], axis=1)  # (d_model, 3 d_model)
-    X2 = X.reshape(-1, d_model)  # (batch·T, d_model): one large 2-D product is the fastest
-    QKV = (X2 @ W_qkv).reshape(*batch, T, 3 * d_model)  # (..., T, 3 d_model)
-    Q, K, V = np.split(QKV, 3, axis=-1)  # each (..., T, d_model): Q/√d_head = X W_q/√d_head, K, V
-    Qh, Kh, Vh = (_split(M, n_heads) for M in (Q, K, V))  # each (..., n_heads, T, d_head)
+    X2 = X.reshape(-1, d_model)  # (batch·T, d_model): large 2-D products are the fastest
+    Q = X2 @ (W_q * scale)  # (batch·T, d_model) @ (d_model, d_model): Q / √d_head
+    K = X2 @ W_k  # (batch·T, d_model)
+    V = X2 @ W_v  # (batch·T, d_model)
+    Qh, Kh, Vh = (_split(M.reshape(*batch, T, d_model), n_heads) for M in (Q, K, V))  # (..., n_heads, T, d_head)
     Zh, A = _attend(Qh, Kh, Vh, mask, prescaled=True)  # (..., n_heads, T, d_head), (..., n_heads, T, T)
     Z = (_merge(Zh).reshape(-1, d_model) @ W_o).reshape(*batch, T, d_model)  # (..., T, d_model)
     return Z, A
