@@ -94,3 +94,27 @@ def check_positive_int(value, name):
 def result_dtype(*arrays):
     """The float dtype that numpy's own arithmetic would give these float arrays."""
     return np.result_type(*arrays)
+
+
+def check_heads_divide(d_model, n_heads, where=None):
+    """Return d_head = d_model // n_heads, or raise ValueError naming d_model, n_heads and `where`."""
+    n_heads = check_positive_int(n_heads, "n_heads")
+    if d_model % n_heads:
+        shown = f"d_model = {d_model}" + (f" ({where})" if where else "")
+        raise ValueError(f"{shown} is not divisible by n_heads = {n_heads}")
+    return d_model // n_heads
+
+
+def check_projections(X, named):
+    """The matrices of `named` ({name: W}) as float arrays of shape (d_model, d_model) for X, or ValueError."""
+    d_model = X.shape[-1]
+    out = []
+    for name, W in named.items():
+        W = as_float_array(W, name)
+        if W.shape != (d_model, d_model):
+            raise ValueError(
+                f"{name} must have shape (d_model, d_model) = ({d_model}, {d_model}) "
+                f"for X of shape {X.shape}, got {W.shape}"
+            )
+        out.append(W)
+    return out

@@ -11,7 +11,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_bool_mask, as_float_array, check_positive_int
+from ._validate import (
+    as_bool_mask,
+    as_float_array,
+    check_heads_divide,
+    check_positive_int,
+    check_projections,
+)
 
 
 def softmax(x, axis=-1):
@@ -123,11 +129,7 @@ def split_heads(X, n_heads):
     """(..., T, d_model) -> (..., n_heads, T, d_head): cut the last axis into heads (notebook 07)."""
     X = as_float_array(X, "X", min_ndim=2)
     n_heads = check_positive_int(n_heads, "n_heads")
-    *batch, T, d_model = X.shape
-    if d_model % n_heads:
-        raise ValueError(
-            f"d_model = {d_model} (X of shape {X.shape}) is not divisible by n_heads = {n_heads}"
-        )
+    check_heads_divide(X.shape[-1], n_heads, f"X of shape {X.shape}")
     return _split(X, n_heads)
 
 
@@ -161,20 +163,8 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
     X = as_float_array(X, "X", min_ndim=2)
     n_heads = check_positive_int(n_heads, "n_heads")
     *batch, T, d_model = X.shape
-    Ws = []
-    for name, W in (("W_q", W_q), ("W_k", W_k), ("W_v", W_v), ("W_o", W_o)):
-        W = as_float_array(W, name)
-        if W.shape != (d_model, d_model):
-            raise ValueError(
-                f"{name} must have shape (d_model, d_model) = ({d_model}, {d_model}) "
-                f"for X of shape {X.shape}, got {W.shape}"
-            )
-        Ws.append(W)
-    W_q, W_k, W_v, W_o = Ws
-    if d_model % n_heads:
-        raise ValueError(
-            f"d_model = {d_model} (X of shape {X.shape}) is not divisible by n_heads = {n_heads}"
-        )
+    W_q, W_k, W_v, W_o = check_projections(X, {"W_q": W_q, "W_k": W_k, "W_v": W_v, "W_o": W_o})
+    check_heads_divide(d_model, n_heads, f"X of shape {X.shape}")
     if mask is not None:
         mask = as_bool_mask(mask, (*batch, T, T))  # (..., T, T)
         mask = np.expand_dims(mask, -3)  # (..., 1, T, T): the same mask for every head
@@ -206,8 +196,7 @@ def init_mha_weights(d_model, n_heads, seed=0, dtype=np.float32):
     (torch draws W_q, W_k, W_v as one stacked (3·d_model, d_model) matrix, so its bound is smaller.)"""
     d_model = check_positive_int(d_model, "d_model")
     n_heads = check_positive_int(n_heads, "n_heads")
-    if d_model % n_heads:
-        raise ValueError(f"d_model = {d_model} is not divisible by n_heads = {n_heads}")
+    check_heads_divide(d_model, n_heads)
     rng = np.random.default_rng(seed)
     limit = math.sqrt(6.0 / (d_model + d_model))
     mats = [rng.uniform(-limit, limit, size=(d_model, d_model)).astype(dtype) for _ in range(4)]
@@ -242,8 +231,7 @@ def count_parameters(d_model, n_heads):
     """Number of weights in one multi-head attention layer without biases: 4 · d_model² (notebook 08)."""
     d_model = check_positive_int(d_model, "d_model")
     n_heads = check_positive_int(n_heads, "n_heads")
-    if d_model % n_heads:
-        raise ValueError(f"d_model = {d_model} is not divisible by n_heads = {n_heads}")
+    check_heads_divide(d_model, n_heads)
     d_head = d_model // n_heads
     per_head = 3 * d_model * d_head  # W_Q^h, W_K^h, W_V^h
     return n_heads * per_head + (n_heads * d_head) * d_model  # + W_O

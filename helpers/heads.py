@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive_int
+from ._validate import as_float_array, check_heads_divide, check_positive_int, check_projections
 from .attention import scaled_dot_product_attention
 from .tables import Table, format_number
 
@@ -36,8 +36,8 @@ def head_attention(X, W_q, W_k, W_v, n_heads, head):
     """
     X = as_float_array(X, "X", min_ndim=2)
     d_model = X.shape[-1]
-    Ws = _projections(X, {"W_q": W_q, "W_k": W_k, "W_v": W_v})
-    d_head = _d_head(d_model, n_heads, f"X of shape {X.shape}")
+    Ws = check_projections(X, {"W_q": W_q, "W_k": W_k, "W_v": W_v})
+    d_head = check_heads_divide(d_model, n_heads, f"X of shape {X.shape}")
     head = _head_index(head, n_heads)
     cols = slice(head * d_head, (head + 1) * d_head)
     # (..., T, d_model) @ (d_model, d_head) -> (..., T, d_head), for each of W_Q^h, W_K^h, W_V^h
@@ -98,7 +98,7 @@ class HeadsConfig(NamedTuple):
 def heads_config(d_model, n_heads):
     """Head size and weight counts of a layer with n_heads heads and d_model fixed, d_head = d_model / n_heads (notebook 08)."""
     d_model = check_positive_int(d_model, "d_model")
-    d_head = _d_head(d_model, n_heads, f"d_model = {d_model}")
+    d_head = check_heads_divide(d_model, n_heads, f"d_model = {d_model}")
     n_heads = int(n_heads)
     qkv_per_head = 3 * d_model * d_head  # W_Q^h, W_K^h, W_V^h, each (d_model, d_head)
     qkv = n_heads * qkv_per_head
@@ -155,7 +155,7 @@ def shape_walk(T, d_model, n_heads):
     """The shapes of multi-head attention end to end, X (T, d_model) → … → Z_f (T, d_model) (notebook 08)."""
     T = check_positive_int(T, "T")
     d_model = check_positive_int(d_model, "d_model")
-    d_head = _d_head(d_model, n_heads, f"d_model = {d_model}")
+    d_head = check_heads_divide(d_model, n_heads, f"d_model = {d_model}")
     h = int(n_heads)
     concat = "(Z_0)" if h == 1 else "(Z_0 Z_1)" if h == 2 else f"(Z_0 … Z_{h - 1})"
     return (
@@ -250,29 +250,6 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
 
 
 # ---------------------------------------------------------------- input checks
-
-
-def _d_head(d_model, n_heads, what):
-    """d_model // n_heads, or ValueError when n_heads is not a positive divisor of d_model."""
-    n_heads = check_positive_int(n_heads, "n_heads")
-    if d_model % n_heads:
-        raise ValueError(f"d_model = {d_model} ({what}) is not divisible by n_heads = {n_heads}")
-    return d_model // n_heads
-
-
-def _projections(X, named):
-    """The W matrices as float arrays of shape (d_model, d_model) for X's d_model, or ValueError."""
-    d_model = X.shape[-1]
-    out = []
-    for name, W in named.items():
-        W = as_float_array(W, name)
-        if W.shape != (d_model, d_model):
-            raise ValueError(
-                f"{name} must have shape (d_model, d_model) = ({d_model}, {d_model}) for X of shape {X.shape}, "
-                f"got {W.shape}"
-            )
-        out.append(W)
-    return out
 
 
 def _head_index(head, n_heads):
