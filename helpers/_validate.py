@@ -118,3 +118,75 @@ def check_projections(X, named):
             )
         out.append(W)
     return out
+
+
+def _check_qkv(Q, K, V):
+    """Q (T, d_k), K (T, d_k), V (T, d_v) for one sentence, or ValueError naming the shapes."""
+    Q = as_float_array(Q, "Q", ndim=2)
+    K = as_float_array(K, "K", ndim=2)
+    V = as_float_array(V, "V", ndim=2)
+    if Q.shape[1] != K.shape[1]:
+        raise ValueError(f"Q and K must share d_k (their last axis): Q has shape {Q.shape}, K has shape {K.shape}")
+    if not Q.shape[0] == K.shape[0] == V.shape[0]:
+        raise ValueError(
+            f"Q, K and V must have one row per word (the same T): shapes {Q.shape}, {K.shape}, {V.shape}"
+        )
+    return Q, K, V
+
+
+def _check_query(query, T):
+    """query as an int in 0 … T-1, or ValueError naming T."""
+    if isinstance(query, bool) or not isinstance(query, (int, np.integer)):
+        raise ValueError(f"query must be the index of a word, an integer from 0 to T-1 = {T - 1}, got {query!r}")
+    if not 0 <= query < T:
+        raise ValueError(f"query = {query} is not a word of this sentence: T = {T}, so query must be in 0 … {T - 1}")
+    return int(query)
+
+
+def _mask_row(mask, T, i):
+    """The allowed keys of query i from a boolean (T,) or (T, T) mask, or ValueError."""
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        raise ValueError(f"mask must be boolean (True = the word may be looked at), got dtype {m.dtype}")
+    if m.shape == (T,):
+        return m
+    if m.shape == (T, T):
+        return m[i]
+    raise ValueError(f"mask must have shape (T,) = ({T},) or (T, T) = ({T}, {T}), got {m.shape}")
+
+
+def _scores(S):
+    """Scores as a float array with at least 2 axes (..., T_q, T_k); -inf allowed, NaN and +inf not."""
+    return as_float_array(S, "S", min_ndim=2, allow_neg_inf=True)
+
+
+def _bool_mask(mask):
+    """A boolean array, or ValueError naming the dtype and shape."""
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        raise ValueError(
+            f"mask of shape {m.shape} must be boolean (True = allowed), got dtype {m.dtype}; "
+            "convert an additive mask with mask_from(mask, 'additive')"
+        )
+    if m.size == 0:
+        raise ValueError(f"mask must be a non-empty array, got shape {m.shape}")
+    return m
+
+
+def _check_qk(Q, K):
+    """Raise ValueError unless Q and K share d_k and their batch axes broadcast."""
+    if Q.shape[-1] != K.shape[-1]:
+        raise ValueError(
+            f"Q and K must share d_k (their last axis): Q has shape {Q.shape}, K has shape {K.shape}"
+        )
+    _check_batch(Q.shape, K.shape, "Q", "K")
+
+
+def _check_batch(shape_a, shape_b, name_a, name_b):
+    """Raise ValueError when the leading (batch) axes of two shapes do not broadcast."""
+    try:
+        np.broadcast_shapes(shape_a[:-2], shape_b[:-2])
+    except ValueError:
+        raise ValueError(
+            f"the batch axes of {name_a} {shape_a} and {name_b} {shape_b} do not broadcast"
+        ) from None

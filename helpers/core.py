@@ -237,20 +237,53 @@ def count_parameters(d_model, n_heads):
     return n_heads * per_head + (n_heads * d_head) * d_model  # + W_O
 
 
-def _check_qk(Q, K):
-    """Raise ValueError unless Q and K share d_k and their batch axes broadcast."""
-    if Q.shape[-1] != K.shape[-1]:
-        raise ValueError(
-            f"Q and K must share d_k (their last axis): Q has shape {Q.shape}, K has shape {K.shape}"
-        )
-    _check_batch(Q.shape, K.shape, "Q", "K")
+def step_values(Q, K, V, query, mask=None):
+    """Every number of the slides' table for query word i, as arrays (notebooks 03–05).
+
+    Returns {"score": q_i · k_j (T,), "scaled": score / √d_k (T,), "weights": softmax (T,),
+    "weighted": weight_j · v_j (T, d_v), "z": Σ_j weighted (d_v,)}.
+    `mask` (optional, notebook 06): boolean (T,) or (T, T), True = word j may be looked at;
+    masked scaled scores are -inf, their weights 0; a query with no word allowed gets z_i = 0.
+    """
+    Q, K, V = _check_qkv(Q, K, V)
+    T, d_k = K.shape
+    i = _check_query(query, T)
+    allowed = None if mask is None else _mask_row(mask, T, i)
+    q = Q[i]  # (d_k,)
+    score = K @ q  # (T, d_k) @ (d_k,) -> (T,): score_j = q_i · k_j
+    scaled = score / math.sqrt(d_k)  # (T,); a Python float keeps float32
+    if allowed is not None:
+        scaled = np.where(allowed, scaled, -np.inf).astype(score.dtype)  # mask BEFORE the softmax
+    if allowed is not None and not allowed.any():
+        weights = np.zeros_like(score)  # attends to nothing
+    else:
+        weights = softmax(scaled)  # (T,), sums to 1
+    weighted = weights[:, None] * V  # (T, 1) * (T, d_v) -> (T, d_v): weight_j · v_j
+    z = weighted.sum(axis=0)  # (d_v,): z_i = Σ_j weight_j v_j
+    return {"score": score, "scaled": scaled, "weights": weights, "weighted": weighted, "z": z}
 
 
-def _check_batch(shape_a, shape_b, name_a, name_b):
-    """Raise ValueError when the leading (batch) axes of two shapes do not broadcast."""
-    try:
-        np.broadcast_shapes(shape_a[:-2], shape_b[:-2])
-    except ValueError:
-        raise ValueError(
-            f"the batch axes of {name_a} {shape_a} and {name_b} {shape_b} do not broadcast"
-        ) from None
+def mask_scores(S, mask):
+    """Scores with every blocked entry set to -inf: np.where(mask, S, -inf), mask True = allowed (notebook 06).
+
+    S (..., T_q, T_k) float; mask boolean, broadcastable to S's shape; returns S's shape and dtype.
+    """
+    S = _scores(S)
+    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    return np.where(mask, S, -np.inf)  # a Python -inf keeps float32 float32
+
+
+def masked_softmax(S, mask=None):
+    """Weights A = softmax of the masked scores, masked BEFORE the softmax, over the last axis (notebook 06).
+
+    Blocked keys get weight exactly 0 and each row sums to 1; a row whose mask allows no key
+    at all gets weights 0 everywhere (it attends to nothing), as in scaled_dot_product_attention.
+    """
+    S = _scores(S)
+    if mask is None:
+        return softmax(S, axis=-1)
+    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    empty = ~mask.any(axis=-1, keepdims=True)  # (..., T_q, 1): rows with no allowed key
+    S = np.where(mask | empty, S, -np.inf)  # (..., T_q, T_k); an empty row keeps its finite scores for now
+    A = softmax(S, axis=-1)  # every row has a finite entry, so nothing is 0 / 0
+    return np.where(empty, np.zeros((), dtype=A.dtype), A)  # (..., T_q, T_k)

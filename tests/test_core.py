@@ -593,3 +593,81 @@ def test_scores_that_overflow_raise_instead_of_giving_nan():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ValueError, match=re.escape("(2, 4)")):
             scaled_dot_product_attention(Q, Q, Q)
+
+
+# ---------------------------------------------------------------- step_values
+
+
+@pytest.mark.parametrize("seed, T, d_k, d_v", [(0, 3, 4, 4), (1, 5, 64, 8), (2, 12, 3, 5), (3, 1, 2, 2)])
+def test_step_values_match_loops(seed, T, d_k, d_v):
+    rng = np.random.default_rng(seed)
+    Q, K, V = rng.normal(size=(T, d_k)), rng.normal(size=(T, d_k)), rng.normal(size=(T, d_v))
+    for i in range(T):
+        got = step_values(Q, K, V, i)
+        ref = loop_step(Q, K, V, i)
+        assert set(got) == {"score", "scaled", "weights", "weighted", "z"}
+        assert got["score"].shape == (T,) and got["weighted"].shape == (T, d_v) and got["z"].shape == (d_v,)
+        for key in ref:
+            assert got[key].dtype == np.float64
+            np.testing.assert_allclose(got[key], np.array(ref[key]), rtol=0, atol=1e-12)
+
+
+def test_step_values_keep_float32():
+    rng = np.random.default_rng(4)
+    Q, K, V = (rng.normal(size=(4, 8)).astype(np.float32) for _ in range(3))
+    got = step_values(Q, K, V, 2)
+    ref = loop_step(Q, K, V, 2)
+    for key in ref:
+        assert got[key].dtype == np.float32, key
+        np.testing.assert_allclose(got[key], np.array(ref[key]), rtol=1e-5, atol=1e-6)
+
+
+def test_step_values_with_a_causal_mask():
+    rng = np.random.default_rng(5)
+    T = 4
+    Q, K, V = rng.normal(size=(T, 4)), rng.normal(size=(T, 4)), rng.normal(size=(T, 3))
+    mask = np.tril(np.ones((T, T), dtype=bool))
+    for i in range(T):
+        got = step_values(Q, K, V, i, mask=mask)
+        ref = loop_step(Q, K, V, i, allowed=[j <= i for j in range(T)])
+        assert np.all(np.isneginf(got["scaled"][i + 1:]))
+        assert np.all(got["weights"][i + 1:] == 0.0)
+        np.testing.assert_allclose(got["weights"], ref["weights"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got["z"], ref["z"], rtol=0, atol=1e-12)
+    nothing = step_values(Q, K, V, 1, mask=np.zeros(T, dtype=bool))
+    assert np.all(nothing["weights"] == 0.0) and np.all(nothing["z"] == 0.0)
+    with pytest.raises(ValueError, match="boolean"):
+        step_values(Q, K, V, 0, mask=np.ones(T))
+    with pytest.raises(ValueError, match=r"\(4,\).*\(3, 3\)"):
+        step_values(Q, K, V, 0, mask=np.ones((3, 3), dtype=bool))
+
+
+@pytest.mark.parametrize("query", [3, -1, 10])
+def test_step_values_query_out_of_range_names_T(query):
+    with pytest.raises(ValueError, match=r"T = 3"):
+        step_values(Q4, K4, V4, query)
+
+
+@pytest.mark.parametrize("query", [1.0, "1", None, True])
+def test_step_values_query_must_be_an_integer(query):
+    with pytest.raises(ValueError, match="query"):
+        step_values(Q4, K4, V4, query)
+
+
+def test_step_values_accepts_numpy_integers():
+    np.testing.assert_array_equal(step_values(Q4, K4, V4, np.int64(1))["z"], step_values(Q4, K4, V4, 1)["z"])
+
+
+@pytest.mark.parametrize(
+    "Q, K, V, match",
+    [
+        (Q4[:, :3], K4, V4, r"d_k.*\(3, 3\).*\(3, 4\)"),
+        (Q4, K4, V4[:2], r"same T.*\(2, 2\)"),
+        (Q4[0], K4, V4, r"Q must have 2 dimensions.*\(4,\)"),
+        (Q4, K4[None], V4, r"K must have 2 dimensions"),
+        (np.full((3, 4), np.nan), K4, V4, "NaN"),
+    ],
+)
+def test_step_values_bad_shapes(Q, K, V, match):
+    with pytest.raises(ValueError, match=match):
+        step_values(Q, K, V, 0)

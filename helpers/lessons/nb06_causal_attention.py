@@ -15,32 +15,6 @@ CONVENTIONS = ("allowed", "blocked", "additive")
 ORDERS = ("before", "after")
 
 
-def mask_scores(S, mask):
-    """Scores with every blocked entry set to -inf: np.where(mask, S, -inf), mask True = allowed (notebook 06).
-
-    S (..., T_q, T_k) float; mask boolean, broadcastable to S's shape; returns S's shape and dtype.
-    """
-    S = _scores(S)
-    mask = as_bool_mask(_bool_mask(mask), S.shape)
-    return np.where(mask, S, -np.inf)  # a Python -inf keeps float32 float32
-
-
-def masked_softmax(S, mask=None):
-    """Weights A = softmax of the masked scores, masked BEFORE the softmax, over the last axis (notebook 06).
-
-    Blocked keys get weight exactly 0 and each row sums to 1; a row whose mask allows no key
-    at all gets weights 0 everywhere (it attends to nothing), as in scaled_dot_product_attention.
-    """
-    S = _scores(S)
-    if mask is None:
-        return softmax(S, axis=-1)
-    mask = as_bool_mask(_bool_mask(mask), S.shape)
-    empty = ~mask.any(axis=-1, keepdims=True)  # (..., T_q, 1): rows with no allowed key
-    S = np.where(mask | empty, S, -np.inf)  # (..., T_q, T_k); an empty row keeps its finite scores for now
-    A = softmax(S, axis=-1)  # every row has a finite entry, so nothing is 0 / 0
-    return np.where(empty, np.zeros((), dtype=A.dtype), A)  # (..., T_q, T_k)
-
-
 def softmax_then_mask(S, mask):
     """The WRONG order, for display: A = softmax(S), then the blocked weights set to 0 (notebook 06).
 
@@ -129,24 +103,6 @@ def mask_from(mask, convention):
         return m == 0
     mask = _bool_mask(mask)
     return mask.copy() if convention == "allowed" else ~mask
-
-
-def _scores(S):
-    """Scores as a float array with at least 2 axes (..., T_q, T_k); -inf allowed, NaN and +inf not."""
-    return as_float_array(S, "S", min_ndim=2, allow_neg_inf=True)
-
-
-def _bool_mask(mask):
-    """A boolean array, or ValueError naming the dtype and shape."""
-    m = np.asarray(mask)
-    if m.dtype != bool:
-        raise ValueError(
-            f"mask of shape {m.shape} must be boolean (True = allowed), got dtype {m.dtype}; "
-            "convert an additive mask with mask_from(mask, 'additive')"
-        )
-    if m.size == 0:
-        raise ValueError(f"mask must be a non-empty array, got shape {m.shape}")
-    return m
 
 
 def _check_convention(convention):

@@ -14,50 +14,6 @@ import numpy as np
 from ._validate import as_float_array, as_labels, as_real_array
 from .attention import softmax
 
-# ---------------------------------------------------------------- numbers and vectors
-
-
-def format_number(x, decimals=2):
-    """One number in a fixed format, e.g. 0.12, -0.30, 0.00 (never -0.00), -inf, nan (notebook 02)."""
-    decimals = _check_decimals(decimals)
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    text = f"{x:.{decimals}f}"
-    if text.startswith("-") and float(text) == 0.0:
-        text = text[1:]  # -0.004 rounds to "-0.00": print 0.00
-    return text
-
-
-def format_vector(v, decimals=2, max_items=4):
-    """A vector as "[0.12, -0.30, 1.00, 0.50]", or "[0.12, -0.30, …, 0.50] (64 values)" when long (notebook 02).
-
-    `max_items` is the number of slots shown; a longer vector keeps its first and last values
-    around an ellipsis. `max_items=None` shows every value. A vector of whole numbers (the
-    worked example's q, k, v) is written without decimals: "[0, 1, 1, 2]".
-    """
-    v = _as_numeric(v, "v")
-    if v.ndim != 1:
-        raise ValueError(f"format_vector expects a 1-D vector, got shape {v.shape}")
-    decimals = _check_decimals(decimals)
-    finite = v[np.isfinite(v)]
-    if finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e6):
-        decimals = 0
-    n = v.shape[0]
-    if max_items is not None:
-        if isinstance(max_items, bool) or not isinstance(max_items, (int, np.integer)) or max_items < 2:
-            raise ValueError(f"max_items must be an integer ≥ 2 or None, got {max_items!r}")
-        max_items = int(max_items)
-    if max_items is None or n <= max_items:
-        return "[" + ", ".join(format_number(x, decimals) for x in v) + "]"
-    head = max_items // 2  # max_items slots: head values, "…", tail values
-    tail = max_items - 1 - head
-    parts = [format_number(x, decimals) for x in v[:head]] + ["…"]
-    parts += [format_number(x, decimals) for x in v[n - tail:]] if tail else []
-    return "[" + ", ".join(parts) + f"] ({n} values)"
-
 
 # ---------------------------------------------------------------- the Table
 
@@ -284,32 +240,6 @@ def qkv_table(tokens, Q, K, V, X=None, decimals=2, max_items=4, title=None):
 STEPS = ("qkv", "score", "scaled", "softmax", "weighted", "sum")
 
 
-def step_values(Q, K, V, query, mask=None):
-    """Every number of the slides' table for query word i, as arrays (notebooks 03–05).
-
-    Returns {"score": q_i · k_j (T,), "scaled": score / √d_k (T,), "weights": softmax (T,),
-    "weighted": weight_j · v_j (T, d_v), "z": Σ_j weighted (d_v,)}.
-    `mask` (optional, notebook 06): boolean (T,) or (T, T), True = word j may be looked at;
-    masked scaled scores are -inf, their weights 0; a query with no word allowed gets z_i = 0.
-    """
-    Q, K, V = _check_qkv(Q, K, V)
-    T, d_k = K.shape
-    i = _check_query(query, T)
-    allowed = None if mask is None else _mask_row(mask, T, i)
-    q = Q[i]  # (d_k,)
-    score = K @ q  # (T, d_k) @ (d_k,) -> (T,): score_j = q_i · k_j
-    scaled = score / math.sqrt(d_k)  # (T,); a Python float keeps float32
-    if allowed is not None:
-        scaled = np.where(allowed, scaled, -np.inf).astype(score.dtype)  # mask BEFORE the softmax
-    if allowed is not None and not allowed.any():
-        weights = np.zeros_like(score)  # attends to nothing
-    else:
-        weights = softmax(scaled)  # (T,), sums to 1
-    weighted = weights[:, None] * V  # (T, 1) * (T, d_v) -> (T, d_v): weight_j · v_j
-    z = weighted.sum(axis=0)  # (d_v,): z_i = Σ_j weight_j v_j
-    return {"score": score, "scaled": scaled, "weights": weights, "weighted": weighted, "z": z}
-
-
 def scaled_header(d_k, decimals=2):
     """The header of the scaled-score column: "score / 8" for d_k = 64, "score / √d_k (√3 ≈ 1.73)" otherwise (notebook 03)."""
     if isinstance(d_k, bool) or not isinstance(d_k, (int, np.integer)) or d_k <= 0:
@@ -394,38 +324,3 @@ def _kept(n, limit, name):
     head = int(limit) // 2
     tail = int(limit) - 1 - head
     return list(range(head)) + [None] + list(range(n - tail, n))
-
-
-def _check_qkv(Q, K, V):
-    """Q (T, d_k), K (T, d_k), V (T, d_v) for one sentence, or ValueError naming the shapes."""
-    Q = as_float_array(Q, "Q", ndim=2)
-    K = as_float_array(K, "K", ndim=2)
-    V = as_float_array(V, "V", ndim=2)
-    if Q.shape[1] != K.shape[1]:
-        raise ValueError(f"Q and K must share d_k (their last axis): Q has shape {Q.shape}, K has shape {K.shape}")
-    if not Q.shape[0] == K.shape[0] == V.shape[0]:
-        raise ValueError(
-            f"Q, K and V must have one row per word (the same T): shapes {Q.shape}, {K.shape}, {V.shape}"
-        )
-    return Q, K, V
-
-
-def _check_query(query, T):
-    """query as an int in 0 … T-1, or ValueError naming T."""
-    if isinstance(query, bool) or not isinstance(query, (int, np.integer)):
-        raise ValueError(f"query must be the index of a word, an integer from 0 to T-1 = {T - 1}, got {query!r}")
-    if not 0 <= query < T:
-        raise ValueError(f"query = {query} is not a word of this sentence: T = {T}, so query must be in 0 … {T - 1}")
-    return int(query)
-
-
-def _mask_row(mask, T, i):
-    """The allowed keys of query i from a boolean (T,) or (T, T) mask, or ValueError."""
-    m = np.asarray(mask)
-    if m.dtype != bool:
-        raise ValueError(f"mask must be boolean (True = the word may be looked at), got dtype {m.dtype}")
-    if m.shape == (T,):
-        return m
-    if m.shape == (T, T):
-        return m[i]
-    raise ValueError(f"mask must have shape (T,) = ({T},) or (T, T) = ({T}, {T}), got {m.shape}")

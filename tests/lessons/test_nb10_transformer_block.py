@@ -495,20 +495,3 @@ def test_permutation_gap_rejects_a_bad_permutation():
         with pytest.raises(ValueError, match=re.escape("perm must be a permutation of 0 … 3 (shape (4,)) for X of shape (4, 8)")):
             permutation_gap(X, p, 2, perm)
 
-
-# ---------------------------------------------------------------- the figure
-
-
-@pytest.mark.parametrize("norm_first, expected", [(False, "Add & Norm"), (True, "layer norm")])
-def test_plot_transformer_block_draws_the_boxes(norm_first, expected):
-    import matplotlib.pyplot as plt
-
-    from helpers.block import plot_transformer_block
-
-    ax = plot_transformer_block(norm_first=norm_first)
-    texts = [t.get_text() for t in ax.texts]
-    assert texts.count(expected) == 2
-    assert "multi-head attention" in texts and "feed forward" in texts
-    assert any("positional" in t for t in texts)
-    assert ax.get_title() == "One transformer block (Figure 1, encoder side)"
-    plt.close(ax.figure)
