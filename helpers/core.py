@@ -13,11 +13,37 @@ import numpy as np
 
 from ._validate import (
     as_bool_mask,
+    as_boolean,
     as_float_array,
+    as_scores,
+    check_batch,
     check_heads_divide,
     check_positive_int,
     check_projections,
+    check_qk,
+    check_query,
+    check_sentence_qkv,
+    mask_row,
 )
+
+__all__ = [
+    "MHAWeights",
+    "attention_scores",
+    "causal_mask",
+    "count_parameters",
+    "head_weights",
+    "init_mha_weights",
+    "mask_scores",
+    "masked_softmax",
+    "merge_heads",
+    "multi_head_attention",
+    "naive_softmax",
+    "output_weights_per_head",
+    "scaled_dot_product_attention",
+    "softmax",
+    "split_heads",
+    "step_values",
+]
 
 
 def softmax(x, axis=-1):
@@ -61,7 +87,7 @@ def attention_scores(Q, K):
     """Scaled scores S = Q Kᵀ / √d_k, shape (..., T_q, T_k) (notebook 03)."""
     Q = as_float_array(Q, "Q", min_ndim=2)
     K = as_float_array(K, "K", min_ndim=2)
-    _check_qk(Q, K)
+    check_qk(Q, K)
     return _scores(Q, K)
 
 
@@ -76,13 +102,13 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
     Q = as_float_array(Q, "Q", min_ndim=2)
     K = as_float_array(K, "K", min_ndim=2)
     V = as_float_array(V, "V", min_ndim=2)
-    _check_qk(Q, K)
+    check_qk(Q, K)
     if V.shape[-2] != K.shape[-2]:
         raise ValueError(
             f"K and V must have the same number of tokens T_k: K has shape {K.shape}, V has shape {V.shape}"
         )
-    _check_batch(Q.shape, V.shape, "Q", "V")
-    _check_batch(K.shape, V.shape, "K", "V")
+    check_batch(Q.shape, V.shape, "Q", "V")
+    check_batch(K.shape, V.shape, "K", "V")
     if mask is not None:
         scores_shape = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2]) + (Q.shape[-2], K.shape[-2])
         mask = as_bool_mask(mask, scores_shape)
@@ -245,10 +271,10 @@ def step_values(Q, K, V, query, mask=None):
     `mask` (optional, notebook 06): boolean (T,) or (T, T), True = word j may be looked at;
     masked scaled scores are -inf, their weights 0; a query with no word allowed gets z_i = 0.
     """
-    Q, K, V = _check_qkv(Q, K, V)
+    Q, K, V = check_sentence_qkv(Q, K, V)
     T, d_k = K.shape
-    i = _check_query(query, T)
-    allowed = None if mask is None else _mask_row(mask, T, i)
+    i = check_query(query, T)
+    allowed = None if mask is None else mask_row(mask, T, i)
     q = Q[i]  # (d_k,)
     score = K @ q  # (T, d_k) @ (d_k,) -> (T,): score_j = q_i · k_j
     scaled = score / math.sqrt(d_k)  # (T,); a Python float keeps float32
@@ -268,8 +294,8 @@ def mask_scores(S, mask):
 
     S (..., T_q, T_k) float; mask boolean, broadcastable to S's shape; returns S's shape and dtype.
     """
-    S = _scores(S)
-    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    S = as_scores(S)
+    mask = as_bool_mask(as_boolean(mask), S.shape)
     return np.where(mask, S, -np.inf)  # a Python -inf keeps float32 float32
 
 
@@ -279,10 +305,10 @@ def masked_softmax(S, mask=None):
     Blocked keys get weight exactly 0 and each row sums to 1; a row whose mask allows no key
     at all gets weights 0 everywhere (it attends to nothing), as in scaled_dot_product_attention.
     """
-    S = _scores(S)
+    S = as_scores(S)
     if mask is None:
         return softmax(S, axis=-1)
-    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    mask = as_bool_mask(as_boolean(mask), S.shape)
     empty = ~mask.any(axis=-1, keepdims=True)  # (..., T_q, 1): rows with no allowed key
     S = np.where(mask | empty, S, -np.inf)  # (..., T_q, T_k); an empty row keeps its finite scores for now
     A = softmax(S, axis=-1)  # every row has a finite entry, so nothing is 0 / 0

@@ -9,6 +9,8 @@ import pytest
 
 import helpers
 import oracle
+from common import K4, Q4, V4
+from oracle import loop_step
 from helpers import (
     attention_scores,
     causal_mask,
@@ -22,6 +24,10 @@ from helpers import (
     scaled_dot_product_attention,
     softmax,
     split_heads,
+)
+
+from helpers import (
+    step_values,
 )
 
 TOL = dict(rtol=1e-12, atol=1e-12)  # float64 helpers vs float64 loops

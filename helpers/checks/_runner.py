@@ -1,4 +1,4 @@
-"""The "check yourself" exercises: run a learner's function, compare it with helpers, name the mistake.
+"""The machinery of the "check yourself" exercises: run a learner's function, compare, name the mistake.
 
 Every check takes the learner's function, runs it on a few small, seeded float64 inputs (a batch
 among them where the signature allows it, large scores where a softmax is involved) and prints
@@ -23,7 +23,6 @@ from each other and from the right answer (T_q ≠ T_k, d_k ≠ d_model, …).
 Feedback is deterministic: rounded numbers, shapes, no addresses, warnings silenced.
 """
 
-import functools
 import inspect
 import math
 import warnings
@@ -31,35 +30,34 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .attention import (
-    attention_scores,
-    causal_mask,
-    multi_head_attention,
-    scaled_dot_product_attention,
-    softmax,
-    split_heads,
-)
-
 __all__ = [
-    "check_attention",
-    "check_causal_mask",
-    "check_layer_norm",
-    "check_multi_head_attention",
-    "check_online_softmax",
-    "check_qkv",
-    "check_scaled_scores",
-    "check_softmax",
-    "check_split_heads",
+    "ATOL",
+    "Case",
+    "Mistake",
+    "RTOL",
+    "accepts_positional",
+    "article",
+    "as_float",
+    "call_learner",
+    "first_difference",
+    "fmt",
+    "run_check",
+    "same_array",
+    "seeded_rng",
+    "shape_of",
+    "softmax_any",
+    "split_heads_no_transpose",
+    "swap_last_two",
 ]
 
-_RTOL = 1e-5  # float64 inputs; float32 arithmetic in the learner's code still passes
-_ATOL = 1e-8
+RTOL = 1e-5  # float64 inputs; float32 arithmetic in the learner's code still passes
+ATOL = 1e-8
 
 
 # ====================================================================== the machinery
 
 
-class _Case(NamedTuple):
+class Case(NamedTuple):
     """One test input: `args` go to the learner's function, `expected` is the reference's answer."""
 
     label: str  # shown in the failure line: what the input is, with its shapes
@@ -70,7 +68,7 @@ class _Case(NamedTuple):
     batch: bool = False  # True for the input with a leading batch axis
 
 
-class _Mistake(NamedTuple):
+class Mistake(NamedTuple):
     """A classic mistake: `func` computes what that mistake returns; `what`/`hint` are its feedback."""
 
     func: Callable
@@ -82,7 +80,7 @@ def _copy(a):
     return a.copy() if isinstance(a, np.ndarray) else a
 
 
-def _call(fn, args, kwargs=None):
+def call_learner(fn, args, kwargs=None):
     """Run fn on copies of args with warnings silenced; return (True, result) or (False, exception)."""
     args = tuple(_copy(a) for a in args)  # the learner's code may change its inputs in place
     with warnings.catch_warnings():
@@ -106,7 +104,7 @@ def _same_exc(a, b):
     return type(a) is type(b) and str(a) == str(b)
 
 
-def _same_array(got, want):
+def same_array(got, want):
     """True when got is an ndarray of want's shape with the same values (same dtype kind for booleans)."""
     if not isinstance(got, np.ndarray) or not isinstance(want, np.ndarray) or got.shape != want.shape:
         return False
@@ -114,12 +112,12 @@ def _same_array(got, want):
         return got.dtype == want.dtype and bool(np.array_equal(got, want))
     try:
         with np.errstate(all="ignore"):
-            return bool(np.allclose(got, want, rtol=_RTOL, atol=_ATOL, equal_nan=True))
+            return bool(np.allclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True))
     except (TypeError, ValueError):
         return False
 
 
-def _fmt(x):
+def fmt(x):
     """A number rounded for printing (4 significant digits), never full precision."""
     x = float(x)
     if math.isnan(x) or math.isinf(x):
@@ -138,11 +136,11 @@ def _fmt_pair(expected, got):
     return e, g
 
 
-def _shape(a):
+def shape_of(a):
     return str(tuple(int(n) for n in a.shape))
 
 
-def _as_float(a):
+def as_float(a):
     try:
         return np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
@@ -155,9 +153,9 @@ def _structure_array(got, expected):
         return None
     if isinstance(got, (tuple, list)) and got:
         for k, item in enumerate(got):
-            if isinstance(item, np.ndarray) and _same_array(item, expected):
+            if isinstance(item, np.ndarray) and same_array(item, expected):
                 return (
-                    f"you returned {_a(type(got).__name__)} of {len(got)} items; item {k} is the right answer, "
+                    f"you returned {article(type(got).__name__)} of {len(got)} items; item {k} is the right answer, "
                     "but the check wants that array alone",
                     "return just that array (e.g. `return Z` rather than `return Z, A`).",
                 )
@@ -167,20 +165,20 @@ def _structure_array(got, expected):
             arr = np.asarray(got)
         except (TypeError, ValueError):
             arr = None
-    if arr is not None and arr.dtype != object and _same_array(arr, expected):
+    if arr is not None and arr.dtype != object and same_array(arr, expected):
         return (
-            f"the numbers are right, but you returned {_a(type(got).__name__)}, not a numpy array",
+            f"the numbers are right, but you returned {article(type(got).__name__)}, not a numpy array",
             "convert it before returning: `return np.array(result)`.",
         )
     return (
-        f"you returned {_a(type(got).__name__)}, not a numpy array",
-        f"return an np.ndarray of shape {_shape(expected)}, built with numpy operations.",
+        f"you returned {article(type(got).__name__)}, not a numpy array",
+        f"return an np.ndarray of shape {shape_of(expected)}, built with numpy operations.",
     )
 
 
-def _first_difference(got, want):
+def first_difference(got, want):
     """(index, expected value, got value, largest |difference|) for two same-shape numeric arrays."""
-    g, w = _as_float(got), _as_float(want)
+    g, w = as_float(got), as_float(want)
     with np.errstate(all="ignore"):
         diff = np.abs(g - w)
     diff = np.where(np.isnan(diff), np.inf, diff)
@@ -188,7 +186,7 @@ def _first_difference(got, want):
     return tuple(int(i) for i in idx), w[idx], g[idx], diff[idx]
 
 
-def _accepts_positional(fn, n):
+def accepts_positional(fn, n):
     """Whether fn can be called with n positional arguments (True when its signature is unknown)."""
     try:
         params = list(inspect.signature(fn).parameters.values())
@@ -200,8 +198,8 @@ def _accepts_positional(fn, n):
     return len(positional) >= n
 
 
-def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_structure_array,
-               same=_same_array, error_hint="", values_hint="", batch_hint="", nonfinite_hint="",
+def run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_structure_array,
+               same=same_array, error_hint="", values_hint="", batch_hint="", nonfinite_hint="",
                success_note="", probes=(), batch_values_hint=None):
     """Run `fn` on every case; print the feedback for the first failure (or the success line).
 
@@ -210,12 +208,12 @@ def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_stru
     when the batch case runs but gives a wrong shape or wrong values.
     """
     if not callable(fn):
-        print(f"❌ The check needs your function itself, but it got {_a(type(fn).__name__)}.")
+        print(f"❌ The check needs your function itself, but it got {article(type(fn).__name__)}.")
         print("What is wrong: the argument is not something that can be called.")
         print("Hint: pass the function's name without brackets, e.g. check(my_function), not check(my_function()).")
         return False
     for i, case in enumerate(cases, start=1):
-        ok, got = _call(fn, case.args)
+        ok, got = call_learner(fn, case.args)
         if ok and same(got, case.expected):
             continue
         # A mistake can explain this failure only if it, too, gets the earlier (passed) cases right.
@@ -234,13 +232,13 @@ def _run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_stru
 
 
 def _passes(mistake, case, same):
-    ok, v = _call(mistake.func, case.args, _facts_for(mistake.func, case.info))
+    ok, v = call_learner(mistake.func, case.args, _facts_for(mistake.func, case.info))
     return ok and same(v, case.expected)
 
 
 def _raises_like(mistake, case, exc):
     """Whether the mistake variant raises the same exception (type and message) as the learner's code."""
-    ok, v = _call(mistake.func, case.args, _facts_for(mistake.func, case.info))
+    ok, v = call_learner(mistake.func, case.args, _facts_for(mistake.func, case.info))
     return not ok and _same_exc(v, exc)
 
 
@@ -249,12 +247,12 @@ def _narrow_by_probes(fn, mistakes, probes, info, same):
     if fn is None or len(mistakes) < 2:
         return mistakes
     for args in probes:
-        ok, got = _call(fn, args)
+        ok, got = call_learner(fn, args)
         if not ok:
             continue
         agree = []
         for m in mistakes:
-            v_ok, v = _call(m.func, args, _facts_for(m.func, info))
+            v_ok, v = call_learner(m.func, args, _facts_for(m.func, info))
             if v_ok and same(got, v):
                 agree.append(m)
         if agree:
@@ -273,7 +271,7 @@ def _sentence(text):
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _a(word):
+def article(word):
     """'a list', 'an int'."""
     return ("an " if word[:1].lower() in "aeiou" or word.startswith("nd") else "a ") + word
 
@@ -328,7 +326,7 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
 
     matched = []
     for m in mistakes:
-        v_ok, v = _call(m.func, case.args, _facts_for(m.func, info))
+        v_ok, v = call_learner(m.func, case.args, _facts_for(m.func, info))
         if v_ok and not same(v, case.expected) and same(got, v):
             matched.append(m)
     if len(matched) > 1 and _has_new_nan(got, case.expected):
@@ -351,30 +349,30 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
     if isinstance(got, np.ndarray) and got.shape != expected.shape:
         if after_batch_only:
             return (
-                f"it works for one sequence, but on a batch the shape is wrong: expected {_shape(expected)}, "
-                f"got {_shape(got)}.",
+                f"it works for one sequence, but on a batch the shape is wrong: expected {shape_of(expected)}, "
+                f"got {shape_of(got)}.",
                 batch_values_hint.format(**info) or "count the axes from the end (-1, -2, …) so that any leading "
                                                      "batch axes pass through.",
             )
         return (
-            f"wrong shape: expected {_shape(expected)}, got {_shape(got)}.",
+            f"wrong shape: expected {shape_of(expected)}, got {shape_of(got)}.",
             values_hint.format(**info) or "write the shape of every intermediate result next to its line.",
         )
     if isinstance(got, np.ndarray):
-        g = _as_float(got)
+        g = as_float(got)
         if g is None:
             return (f"your array has dtype {got.dtype}, not numbers.", "return a float array.")
-        if not np.isfinite(g).all() and np.isfinite(_as_float(expected)).all():
+        if not np.isfinite(g).all() and np.isfinite(as_float(expected)).all():
             bad = tuple(int(k) for k in np.argwhere(~np.isfinite(g))[0])
             return (
                 f"your output contains nan or inf (first at index {bad}), the reference has none.",
                 nonfinite_hint.format(**info) or "look for a division by zero or an overflowing exp.",
             )
-        idx, e, v, d = _first_difference(got, expected)
+        idx, e, v, d = first_difference(got, expected)
         prefix = "it works for a single sequence, but on a batch " if after_batch_only else ""
         e_text, v_text = _fmt_pair(e, v)
         return (
-            f"{prefix}the values differ from the reference: the largest difference is {_fmt(d)} "
+            f"{prefix}the values differ from the reference: the largest difference is {fmt(d)} "
             f"at index {idx} (expected {e_text}, got {v_text}), input shape {_input_shape(case)}.",
             (batch_values_hint if after_batch_only and batch_values_hint else values_hint).format(**info)
             or "compare your lines one by one with the formula above the exercise.",
@@ -384,7 +382,7 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
 
 def _has_new_nan(got, expected):
     """Whether got (an array) holds nan or inf where expected holds finite numbers."""
-    g, w = _as_float(got), _as_float(expected)
+    g, w = as_float(got), as_float(expected)
     if g is None or w is None or g.shape != w.shape:
         return False
     return bool((~np.isfinite(g) & np.isfinite(w)).any())
@@ -392,24 +390,32 @@ def _has_new_nan(got, expected):
 
 def _input_shape(case):
     first = case.args[0]
-    return _shape(first) if isinstance(first, np.ndarray) else repr(first)
+    return shape_of(first) if isinstance(first, np.ndarray) else repr(first)
 
 
 # ---------------------------------------------------------------- shared small pieces
 
 
-def _swap(M):
+def swap_last_two(M):
     return np.swapaxes(M, -1, -2)  # (..., a, b) -> (..., b, a)
 
 
-def _softmax_any(x, axis=-1):
+def softmax_any(x, axis=-1):
     """Stable softmax that, like most learners' code, gives nan for an all -inf slice."""
     m = np.max(x, axis=axis, keepdims=True)
     e = np.exp(x - m)
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _rng(seed):
+def seeded_rng(seed):
     return np.random.default_rng(seed)
 
 
+
+
+# ====================================================================== notebook 07: split heads
+
+
+def split_heads_no_transpose(X, n_heads, **_):
+    *batch, T, d_model = X.shape
+    return X.reshape(*batch, n_heads, T, d_model // n_heads)  # right shape, scrambled values

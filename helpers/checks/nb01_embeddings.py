@@ -1,4 +1,4 @@
-"""The light "check yourself" of notebook 01: feedback on a predicted shape of X, never an exception.
+"""Check yourself, notebook 01: feedback on a predicted shape of X, never an exception.
 
 Prints one of
     ✏️ …                       no prediction yet (None),
@@ -11,8 +11,10 @@ and returns True only when the prediction is right.
 
 import numpy as np
 
-from ._validate import check_positive_int
-from .data import tokenize
+from .._validate import check_positive_int
+from ..data import tokenize
+
+__all__ = ["check_x_shape"]
 
 
 def check_x_shape(predicted, text, d_model=512):

@@ -1,3 +1,23 @@
+"""Check yourself, notebook 02: Q, K, V from X and the three projections."""
+
+import numpy as np
+
+from ._runner import (
+    article,
+    as_float,
+    Case,
+    first_difference,
+    fmt,
+    Mistake,
+    run_check,
+    same_array,
+    seeded_rng,
+    shape_of,
+    swap_last_two,
+)
+
+__all__ = ["check_qkv"]
+
 # ====================================================================== notebook 02: Q, K, V
 
 
@@ -11,23 +31,23 @@ _QKV_NAMES = ("Q", "K", "V")
 def _structure_qkv(got, expected):
     if isinstance(got, np.ndarray):
         return (
-            f"you returned one array of shape {_shape(got)}, but the check wants three: Q, K and V.",
+            f"you returned one array of shape {shape_of(got)}, but the check wants three: Q, K and V.",
             "end with `return Q, K, V`.",
         )
     if not isinstance(got, (tuple, list)):
-        return (f"you returned {_a(type(got).__name__)}; the check wants a tuple (Q, K, V).", "end with `return Q, K, V`.")
+        return (f"you returned {article(type(got).__name__)}; the check wants a tuple (Q, K, V).", "end with `return Q, K, V`.")
     if len(got) != 3:
         return (f"you returned {len(got)} items; the check wants three: (Q, K, V).", "end with `return Q, K, V`.")
     for name, item, want in zip(_QKV_NAMES, got, expected):
         if item is None:
             return (f"your {name} is None: it was never computed.", f"compute {name} = X @ W_{name.lower()} and return it.")
         if not isinstance(item, np.ndarray):
-            return (f"your {name} is {_a(type(item).__name__)}, not a numpy array.", f"compute {name} = X @ W_{name.lower()}.")
+            return (f"your {name} is {article(type(item).__name__)}, not a numpy array.", f"compute {name} = X @ W_{name.lower()}.")
     return None
 
 
 def _same_qkv(got, want):
-    return isinstance(got, (tuple, list)) and len(got) == 3 and all(_same_array(g, w) for g, w in zip(got, want))
+    return isinstance(got, (tuple, list)) and len(got) == 3 and all(same_array(g, w) for g, w in zip(got, want))
 
 
 def _detect_qkv_roles(got, case):
@@ -36,10 +56,10 @@ def _detect_qkv_roles(got, case):
     for item in got:
         role = None
         for name, want in zip(_QKV_NAMES, case.expected):
-            if _same_array(item, want):
+            if same_array(item, want):
                 role = name
                 break
-            if item.ndim >= 2 and _same_array(item, _swap(want)):
+            if item.ndim >= 2 and same_array(item, swap_last_two(want)):
                 role = name + "ᵀ"
                 break
         roles.append(role)
@@ -47,7 +67,7 @@ def _detect_qkv_roles(got, case):
         return None
     if all(r.endswith("ᵀ") for r in roles):
         return (
-            f"your Q, K, V are transposed: shape {_shape(got[0])} instead of {_shape(case.expected[0])} "
+            f"your Q, K, V are transposed: shape {shape_of(got[0])} instead of {shape_of(case.expected[0])} "
             "(that is W_qᵀ Xᵀ, or (X @ W_q).T).",
             "put X on the left, one row per word: q_i = x_i W_Q, so Q = X @ W_q, shape (T, d_k).",
         )
@@ -74,17 +94,17 @@ def _detect_qkv_elementwise(got, case):
     for name, item, want in zip(_QKV_NAMES, got, case.expected):
         if item.shape != want.shape:
             return (
-                f"your {name} has shape {_shape(item)}, expected {_shape(want)}.",
+                f"your {name} has shape {shape_of(item)}, expected {shape_of(want)}.",
                 f"{name} = X @ W_{name.lower()}: (T, d_model) @ (d_model, d_k) -> (T, d_k).",
             )
-        if not _same_array(item, want):
-            g = _as_float(item)
+        if not same_array(item, want):
+            g = as_float(item)
             if g is None:
                 return (f"your {name} has dtype {item.dtype}, not numbers.", f"{name} = X @ W_{name.lower()}.")
-            idx, e, v, d = _first_difference(item, want)
+            idx, e, v, d = first_difference(item, want)
             return (
-                f"your {name} differs from X @ W_{name.lower()}: the largest difference is {_fmt(d)} at index "
-                f"{idx} (expected {_fmt(e)}, got {_fmt(v)}), X of shape {_shape(case.args[0])}.",
+                f"your {name} differs from X @ W_{name.lower()}: the largest difference is {fmt(d)} at index "
+                f"{idx} (expected {fmt(e)}, got {fmt(v)}), X of shape {shape_of(case.args[0])}.",
                 f"{name} = X @ W_{name.lower()}, one row per word: q_i = x_i W_Q.",
             )
     return None
@@ -92,26 +112,26 @@ def _detect_qkv_elementwise(got, case):
 
 def check_qkv(fn):
     """Check fn(X, W_q, W_k, W_v) -> (Q, K, V) with Q = X W_q, K = X W_k, V = X W_v (notebook 02)."""
-    rng = _rng(2)
+    rng = seeded_rng(2)
     cases = []
     for batch in ((), (2,)):
         T, d_model, d_k = 3, 5, 4
         X = rng.normal(size=batch + (T, d_model))
         Ws = [rng.normal(size=(d_model, d_k)) for _ in range(3)]
         expected = tuple(X @ W for W in Ws)  # (..., T, d_model) @ (d_model, d_k) -> (..., T, d_k)
-        label = (f"a batch X {_shape(X)}, each W {(d_model, d_k)}" if batch
-                 else f"X {_shape(X)} with T = {T}, d_model = {d_model}; each W {(d_model, d_k)}")
-        cases.append(_Case(label, f"X {_shape(X)}", (X, *Ws), expected,
+        label = (f"a batch X {shape_of(X)}, each W {(d_model, d_k)}" if batch
+                 else f"X {shape_of(X)} with T = {T}, d_model = {d_model}; each W {(d_model, d_k)}")
+        cases.append(Case(label, f"X {shape_of(X)}", (X, *Ws), expected,
                            dict(T=T, d_model=d_model, d_k=d_k), batch=bool(batch)))
     mistakes = [
-        _Mistake(
+        Mistake(
             _qkv_w_times_x,
             "The weight matrix is on the wrong side: W_q @ X does not fit (d_model, d_k) @ (T, d_model).",
             "the slides write q_i = x_i W_Q (a row times a matrix), so Q = X @ W_q: "
             "(T, d_model) @ (d_model, d_k) -> (T, d_k).",
         ),
     ]
-    return _run_check(
+    return run_check(
         "Your Q, K, V function", fn, cases, mistakes,
         detectors=[_detect_qkv_roles, _detect_qkv_elementwise], structure=_structure_qkv, same=_same_qkv,
         error_hint="Q = X @ W_q: X (T, d_model) on the left, W_q (d_model, d_k) on the right.",

@@ -1,3 +1,28 @@
+"""Check yourself, notebook 03: the scaled scores S = Q Kᵀ / √d_k."""
+
+import functools
+import math
+
+import numpy as np
+
+from ..core import attention_scores
+from ._runner import (
+    as_float,
+    ATOL,
+    call_learner,
+    Case,
+    fmt,
+    Mistake,
+    RTOL,
+    run_check,
+    seeded_rng,
+    shape_of,
+    softmax_any,
+    swap_last_two,
+)
+
+__all__ = ["check_scaled_scores"]
+
 # ====================================================================== notebook 03: scaled scores
 
 
@@ -6,16 +31,16 @@ def _scores_k_not_transposed(Q, K, **_):
 
 
 def _scores_k_q(Q, K, **_):
-    return K @ _swap(Q) / math.sqrt(Q.shape[-1])  # (T_k, T_q): keys as rows
+    return K @ swap_last_two(Q) / math.sqrt(Q.shape[-1])  # (T_k, T_q): keys as rows
 
 
 def _scores_softmax_applied(Q, K, **_):
-    return _softmax_any(Q @ _swap(K) / math.sqrt(Q.shape[-1]))
+    return softmax_any(Q @ swap_last_two(K) / math.sqrt(Q.shape[-1]))
 
 
 def _scale_feedback(c, d_k, d_model):
     """(what, hint) for scores equal to Q Kᵀ / c, where c is not √d_k."""
-    root = _fmt(math.sqrt(d_k))
+    root = fmt(math.sqrt(d_k))
     take_dk = f"read d_k from the input: d_k = Q.shape[-1] (here {d_k}), and divide by math.sqrt(d_k) = {root}."
     if math.isclose(c, 1.0, rel_tol=1e-6):
         return (
@@ -51,7 +76,7 @@ def _scale_feedback(c, d_k, d_model):
     n_sq = round(c * c)
     if n_sq > 0 and math.isclose(c * c, n_sq, rel_tol=1e-6):
         return (
-            f"you divided by {_fmt(c)} = √{n_sq}, but √d_k = {root} for these inputs (d_k = {d_k}).",
+            f"you divided by {fmt(c)} = √{n_sq}, but √d_k = {root} for these inputs (d_k = {d_k}).",
             f"do not hard-code the size: {take_dk}",
         )
     if c > 0 and math.isclose(c, round(c), rel_tol=1e-6):
@@ -60,19 +85,19 @@ def _scale_feedback(c, d_k, d_model):
             f"do not hard-code the size: {take_dk}",
         )
     return (
-        f"your scores are Q Kᵀ times {_fmt(1.0 / c)}; the factor should be 1/√d_k = {_fmt(1 / math.sqrt(d_k))}.",
+        f"your scores are Q Kᵀ times {fmt(1.0 / c)}; the factor should be 1/√d_k = {fmt(1 / math.sqrt(d_k))}.",
         f"S = Q Kᵀ / √d_k: {take_dk}",
     )
 
 
 def _score_divisor(got, Q, K):
     """c when got = Q Kᵀ / c for one constant c, else None."""
-    raw = Q @ _swap(K)  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
-    g = _as_float(got)
+    raw = Q @ swap_last_two(K)  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
+    g = as_float(got)
     if g is None or g.shape != raw.shape or not np.isfinite(g).all():
         return None
     r = float(np.sum(g * raw) / np.sum(raw * raw))
-    if r == 0.0 or not np.allclose(g, r * raw, rtol=_RTOL, atol=_ATOL):
+    if r == 0.0 or not np.allclose(g, r * raw, rtol=RTOL, atol=ATOL):
         return None
     return 1.0 / r
 
@@ -94,7 +119,7 @@ def _wrong_axis_feedback(c, case, fn):
     probe = case.info.get("probe")
     if fn is None or probe is None:
         return None
-    ok, got_p = _call(fn, probe)
+    ok, got_p = call_learner(fn, probe)
     c_p = _score_divisor(got_p, *probe) if ok else None
     if c_p is None:
         return None
@@ -112,12 +137,12 @@ def _wrong_axis_feedback(c, case, fn):
     n, root, _, role = found[0]
     where = " or ".join(expr for m, r, expr, _ in found if (m, r) == (n, root))
     d_k = Q.shape[-1]
-    divided = f"√{n} = {_fmt(c)}" if root else f"{n}"
+    divided = f"√{n} = {fmt(c)}" if root else f"{n}"
     return (
         f"you divided by {divided}, and {n} is {role} ({where}): that axis counts "
         f"{'sequences' if role == 'the batch size' else 'words'}, not the entries of one query or key.",
         f"d_k is the last axis of Q and K, whatever comes before it: d_k = Q.shape[-1] (here {d_k}), "
-        f"then divide by math.sqrt(d_k) = {_fmt(math.sqrt(d_k))}.",
+        f"then divide by math.sqrt(d_k) = {fmt(math.sqrt(d_k))}.",
     )
 
 
@@ -131,7 +156,7 @@ def _detect_scores_scale(got, case, fn=None):
 
 
 def _detect_rows_sum_to_one(got, case):
-    g = _as_float(got)
+    g = as_float(got)
     if g is None or g.shape != case.expected.shape or not np.isfinite(g).all():
         return None
     if (g >= 0).all() and np.allclose(g.sum(axis=-1), 1.0):
@@ -152,8 +177,8 @@ def check_scaled_scores(fn):
     is told apart from a hard-coded constant by running the function once more on a probe input
     whose sizes all differ.
     """
-    rng = _rng(3)
-    probe_rng = _rng(30)  # a separate generator: the test inputs stay what they were
+    rng = seeded_rng(3)
+    probe_rng = seeded_rng(30)  # a separate generator: the test inputs stay what they were
     cases = []
     for batch, T_q, T_k, d_k, n_heads, probe_shape in (((), 3, 4, 5, 3, ((), 7, 9, 11)),
                                                        ((2,), 4, 3, 6, 2, ((5,), 7, 9, 11))):
@@ -161,33 +186,33 @@ def check_scaled_scores(fn):
         K = rng.normal(size=batch + (T_k, d_k))
         d_model = n_heads * d_k
         expected = attention_scores(Q, K)  # (..., T_q, T_k)
-        label = (f"Q {_shape(Q)} and K {_shape(K)}: one head (d_k = {d_k}) of a model with "
+        label = (f"Q {shape_of(Q)} and K {shape_of(K)}: one head (d_k = {d_k}) of a model with "
                  f"d_model = {d_model}, n_heads = {n_heads}")
         if batch:
             label = "a batch, " + label
         # probe: the same layout with all sizes different, to see which axis a divisor follows
         p_batch, p_T_q, p_T_k, p_d_k = probe_shape
         probe = (probe_rng.normal(size=p_batch + (p_T_q, p_d_k)), probe_rng.normal(size=p_batch + (p_T_k, p_d_k)))
-        cases.append(_Case(label, f"Q {_shape(Q)}, K {_shape(K)}", (Q, K), expected,
+        cases.append(Case(label, f"Q {shape_of(Q)}, K {shape_of(K)}", (Q, K), expected,
                            dict(d_k=d_k, d_model=d_model, n_heads=n_heads, probe=probe), batch=bool(batch)))
     mistakes = [
-        _Mistake(
+        Mistake(
             _scores_k_not_transposed,
             "K is not transposed: Q @ K multiplies (T_q, d_k) by (T_k, d_k), which does not fit.",
             "score_ij = q_i · k_j needs Kᵀ: Q @ K.T for one sequence, Q @ np.swapaxes(K, -1, -2) for a batch.",
         ),
-        _Mistake(
+        Mistake(
             _scores_k_q,
             "your table is K Qᵀ: one row per key instead of one row per query (shape (T_k, T_q)).",
             "put the queries first: S = Q Kᵀ / √d_k, shape (T_q, T_k); row i holds q_i · k_j for every key j.",
         ),
-        _Mistake(
+        Mistake(
             _scores_softmax_applied,
             "every row of your result sums to 1: you applied the softmax already.",
             "this step stops at the scaled scores S = Q Kᵀ / √d_k; the softmax comes next (notebook 04).",
         ),
     ]
-    return _run_check(
+    return run_check(
         "Your scores function", fn, cases, mistakes,
         detectors=[functools.partial(_detect_scores_scale, fn=fn), _detect_rows_sum_to_one],
         error_hint="S = Q Kᵀ / √d_k: Q (T_q, d_k) @ Kᵀ (d_k, T_k) -> (T_q, T_k), with d_k = Q.shape[-1].",

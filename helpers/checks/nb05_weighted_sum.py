@@ -1,21 +1,42 @@
+"""Check yourself, notebooks 05, 06: scaled dot-product attention, with and without a mask."""
+
+import inspect
+import math
+
+import numpy as np
+
+from ..core import causal_mask, scaled_dot_product_attention, softmax
+from ._runner import (
+    accepts_positional,
+    Case,
+    Mistake,
+    run_check,
+    seeded_rng,
+    shape_of,
+    softmax_any,
+    swap_last_two,
+)
+
+__all__ = ["check_attention"]
+
 # ====================================================================== notebooks 05-06: attention
 
 
 def _sdpa(Q, K, V, mask=None, divisor=None, axis=-1, normalise=softmax):
     """Reference-like attention with knobs for the variants below."""
     divisor = math.sqrt(Q.shape[-1]) if divisor is None else divisor
-    S = Q @ _swap(K) / divisor  # (..., T_q, T_k)
+    S = Q @ swap_last_two(K) / divisor  # (..., T_q, T_k)
     if mask is not None:
         S = np.where(mask, S, -np.inf)
-    A = _softmax_any(S, axis=axis) if normalise is softmax else normalise(S)
+    A = softmax_any(S, axis=axis) if normalise is softmax else normalise(S)
     return A @ V  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
 
 
 def _attention_returns_weights(Q, K, V, mask=None, **_):
-    S = Q @ _swap(K) / math.sqrt(Q.shape[-1])
+    S = Q @ swap_last_two(K) / math.sqrt(Q.shape[-1])
     if mask is not None:
         S = np.where(mask, S, -np.inf)
-    return _softmax_any(S)  # A, not Z = A V
+    return softmax_any(S)  # A, not Z = A V
 
 
 def _attention_not_scaled(Q, K, V, mask=None, **_):
@@ -63,12 +84,12 @@ def _attention_k_v_swapped(Q, K, V, mask=None, **_):
 
 
 def _attention_k_not_transposed(Q, K, V, mask=None, **_):
-    A = _softmax_any(Q @ K / math.sqrt(Q.shape[-1]))  # (T_q, d_k) @ (T_k, d_k): does not fit
+    A = softmax_any(Q @ K / math.sqrt(Q.shape[-1]))  # (T_q, d_k) @ (T_k, d_k): does not fit
     return A @ V
 
 
 def _attention_no_max(Q, K, V, mask=None, **_):
-    S = Q @ _swap(K) / math.sqrt(Q.shape[-1])
+    S = Q @ swap_last_two(K) / math.sqrt(Q.shape[-1])
     if mask is not None:
         S = np.where(mask, S, -np.inf)
     e = np.exp(S)  # overflows for large scores
@@ -84,14 +105,14 @@ def _attention_mask_inverted(Q, K, V, mask=None, **_):
 
 
 def _attention_mask_after_softmax(Q, K, V, mask=None, **_):
-    A = _softmax_any(Q @ _swap(K) / math.sqrt(Q.shape[-1]))
+    A = softmax_any(Q @ swap_last_two(K) / math.sqrt(Q.shape[-1]))
     if mask is not None:
         A = A * mask  # blocked weights zeroed after the softmax: rows no longer sum to 1
     return A @ V
 
 
 def _attention_mask_after_softmax_renormalised(Q, K, V, mask=None, **_):
-    A = _softmax_any(Q @ _swap(K) / math.sqrt(Q.shape[-1]))
+    A = softmax_any(Q @ swap_last_two(K) / math.sqrt(Q.shape[-1]))
     if mask is not None:
         A = A * mask
         A = A / A.sum(axis=-1, keepdims=True)  # 0 / 0 when every allowed weight underflowed
@@ -99,7 +120,7 @@ def _attention_mask_after_softmax_renormalised(Q, K, V, mask=None, **_):
 
 
 def _attention_max_before_mask(Q, K, V, mask=None, **_):
-    S = Q @ _swap(K) / math.sqrt(Q.shape[-1])  # (..., T_q, T_k)
+    S = Q @ swap_last_two(K) / math.sqrt(Q.shape[-1])  # (..., T_q, T_k)
     S = S - S.max(axis=-1, keepdims=True)  # the max includes the blocked keys
     if mask is not None:
         S = np.where(mask, S, -np.inf)
@@ -108,24 +129,24 @@ def _attention_max_before_mask(Q, K, V, mask=None, **_):
 
 
 def _attention_mask_times_minus_inf(Q, K, V, mask=None, **_):
-    S = Q @ _swap(K) / math.sqrt(Q.shape[-1])
+    S = Q @ swap_last_two(K) / math.sqrt(Q.shape[-1])
     if mask is not None:
         S = S + (~np.asarray(mask)) * -np.inf  # 0 × -inf = nan on every allowed key
-    return _softmax_any(S) @ V
+    return softmax_any(S) @ V
 
 
 def _attention_mask_softmax_twice(Q, K, V, mask=None, **_):
-    A = _softmax_any(Q @ _swap(K) / math.sqrt(Q.shape[-1]))
+    A = softmax_any(Q @ swap_last_two(K) / math.sqrt(Q.shape[-1]))
     if mask is not None:
-        A = _softmax_any(np.where(mask, A, -np.inf))  # mask on the weights, then a second softmax
+        A = softmax_any(np.where(mask, A, -np.inf))  # mask on the weights, then a second softmax
     return A @ V
 
 
 def _attention_mask_zero_scores(Q, K, V, mask=None, **_):
-    S = Q @ _swap(K) / math.sqrt(Q.shape[-1])
+    S = Q @ swap_last_two(K) / math.sqrt(Q.shape[-1])
     if mask is not None:
         S = S * mask  # blocked scores become 0, and exp(0) = 1 still gives them weight
-    return _softmax_any(S) @ V
+    return softmax_any(S) @ V
 
 
 _SCALE_MISTAKES_WHAT = {
@@ -143,76 +164,76 @@ def _attention_mistakes():
     mask_before = ("mask the scores before the softmax: S = np.where(mask, S, -np.inf), then the softmax "
                    "gives the blocked keys weight exactly 0 and the allowed ones sum to 1.")
     return [
-        _Mistake(
+        Mistake(
             _attention_returns_weights,
             "you returned the attention weights A (shape (T_q, T_k)) instead of the outputs Z = A V.",
             "finish the last step of the slide table, softmax · v summed: return A @ V, shape (T_q, d_v).",
         ),
-        _Mistake(_attention_not_scaled, _SCALE_MISTAKES_WHAT["none"], _SCALE_HINT),
-        _Mistake(_attention_scaled_by_d_k, _SCALE_MISTAKES_WHAT["d_k"], "take the square root: " + _SCALE_HINT),
-        _Mistake(_attention_scaled_by_sqrt_d_model, _SCALE_MISTAKES_WHAT["sqrt_d_model"], _SCALE_HINT),
-        _Mistake(_attention_scaled_by_d_model, _SCALE_MISTAKES_WHAT["d_model"], _SCALE_HINT),
-        _Mistake(_attention_scaled_by_8, _SCALE_MISTAKES_WHAT["8"], _SCALE_HINT),
-        _Mistake(
+        Mistake(_attention_not_scaled, _SCALE_MISTAKES_WHAT["none"], _SCALE_HINT),
+        Mistake(_attention_scaled_by_d_k, _SCALE_MISTAKES_WHAT["d_k"], "take the square root: " + _SCALE_HINT),
+        Mistake(_attention_scaled_by_sqrt_d_model, _SCALE_MISTAKES_WHAT["sqrt_d_model"], _SCALE_HINT),
+        Mistake(_attention_scaled_by_d_model, _SCALE_MISTAKES_WHAT["d_model"], _SCALE_HINT),
+        Mistake(_attention_scaled_by_8, _SCALE_MISTAKES_WHAT["8"], _SCALE_HINT),
+        Mistake(
             _attention_scaled_by_sqrt_shape_1,
             "you divided the scores by √Q.shape[1]: for one sequence that is d_k, but on a batch Q.shape[1] "
             "is T_q = {T_q}, the number of queries, not d_k = {d_k}.",
             "count the axes from the end: d_k = Q.shape[-1] (and len(Q[0]) has the same problem).",
         ),
-        _Mistake(
+        Mistake(
             _attention_scaled_by_sqrt_d_v,
             "you divided the scores by √d_v = √{d_v} (V.shape[-1], the size of a value vector) instead of "
             "√d_k = √{d_k}: the scale belongs to the dot products of queries and keys.",
             _SCALE_HINT,
         ),
-        _Mistake(
+        Mistake(
             _attention_scaled_by_sqrt_t_q,
             "you divided the scores by √T_q = √{T_q}, the number of queries (Q.shape[-2]), instead of "
             "√d_k = √{d_k}.",
             _SCALE_HINT,
         ),
-        _Mistake(
+        Mistake(
             _attention_scaled_by_sqrt_t_k,
             "you divided the scores by √T_k = √{T_k}, the number of keys (K.shape[-2]), instead of "
             "√d_k = √{d_k}.",
             _SCALE_HINT,
         ),
-        _Mistake(
+        Mistake(
             _attention_softmax_wrong_axis,
             "the softmax runs over the wrong axis: the columns of A sum to 1, not the rows (one row per query).",
             "softmax over the keys, the last axis: axis=-1.",
         ),
-        _Mistake(
+        Mistake(
             _attention_k_v_swapped,
             "K and V are swapped: the scores use V and the weighted sum uses K.",
             "scores compare queries with keys, q_i · k_j; the weighted sum adds up the values: Z = softmax(Q Kᵀ / √d_k) V.",
         ),
-        _Mistake(
+        Mistake(
             _attention_k_not_transposed,
             "K is not transposed: Q @ K multiplies (T_q, d_k) by (T_k, d_k), which does not fit.",
             "use Kᵀ: Q @ np.swapaxes(K, -1, -2) (Q @ K.T for a single sequence).",
         ),
-        _Mistake(
+        Mistake(
             _attention_no_max,
             "no max subtraction in your softmax: small scores work, but large scores overflow exp and give nan.",
             "subtract each row's maximum before exp: exp(s - max(s)) / Σ exp(s - max(s)).",
         ),
-        _Mistake(
+        Mistake(
             _attention_mask_ignored,
             "the mask is ignored: the output is the same as without a mask.",
             mask_before,
         ),
-        _Mistake(
+        Mistake(
             _attention_mask_inverted,
             "your mask is inverted: you treated True as blocked, but in this series True means 'may attend'.",
             "keep the scores where mask is True: np.where(mask, S, -np.inf).",
         ),
-        _Mistake(
+        Mistake(
             _attention_mask_after_softmax,
             "you masked after the softmax: the blocked weights are zeroed, so each row of A no longer sums to 1.",
             mask_before,
         ),
-        _Mistake(
+        Mistake(
             _attention_max_before_mask,
             "you subtracted the row max before masking: the max included a blocked key with a far larger "
             "score, so exp underflowed to 0 for every allowed key and 0 / 0 gave nan.",
@@ -220,24 +241,24 @@ def _attention_mistakes():
             "S = np.where(mask, S, -np.inf), then S - S.max(axis=-1, keepdims=True), then exp "
             "(mask the scores before the max and the softmax).",
         ),
-        _Mistake(
+        Mistake(
             _attention_mask_times_minus_inf,
             "you masked with S + (~mask) * -np.inf, but 0 × -inf is nan, not 0: every allowed score became nan too.",
             "pick the score or -inf without multiplying: S = np.where(mask, S, -np.inf).",
         ),
-        _Mistake(
+        Mistake(
             _attention_mask_after_softmax_renormalised,
             "you masked after the softmax and renormalised: on paper that is the same, but here a blocked key "
             "has a far larger score, so exp underflowed to 0 for every allowed key and 0 / 0 gave nan.",
             mask_before,
         ),
-        _Mistake(
+        Mistake(
             _attention_mask_softmax_twice,
             "you masked the weights after the softmax and then took a second softmax: "
             "the weights are those of softmax(softmax(S)), not softmax(S).",
             mask_before,
         ),
-        _Mistake(
+        Mistake(
             _attention_mask_zero_scores,
             "blocked scores were set to 0 (e.g. S * mask), but exp(0) = 1: blocked keys still get weight.",
             "blocked scores must be -inf, so that exp gives exactly 0: np.where(mask, S, -np.inf).",
@@ -246,7 +267,7 @@ def _attention_mistakes():
 
 
 def _attention_cases(with_mask):
-    rng = _rng(5)
+    rng = seeded_rng(5)
     info = dict(d_k=5, d_model=15, n_heads=3, T_q=3, T_k=4, d_v=2)  # one head of a model with d_model = 15
     Q1 = rng.normal(size=(3, 5))
     K1 = rng.normal(size=(4, 5))
@@ -263,11 +284,11 @@ def _attention_cases(with_mask):
         return scaled_dot_product_attention(Q, K, V, mask)[0]
 
     cases = [
-        _Case(f"Q {_shape(Q1)}, K {_shape(K1)}, V {_shape(V1)}: one head (d_k = 5, d_v = 2) of a model with "
+        Case(f"Q {shape_of(Q1)}, K {shape_of(K1)}, V {shape_of(V1)}: one head (d_k = 5, d_v = 2) of a model with "
               "d_model = 15, n_heads = 3", "T_q ≠ T_k", (Q1, K1, V1), z(Q1, K1, V1), info),
-        _Case(f"large scores (beyond ±1000), Q {_shape(Q2)}, K {_shape(K2)}", "large scores",
+        Case(f"large scores (beyond ±1000), Q {shape_of(Q2)}, K {shape_of(K2)}", "large scores",
               (Q2, K2, V2), z(Q2, K2, V2), info2),
-        _Case(f"a batch, Q {_shape(Q3)}, K {_shape(K3)}, V {_shape(V3)}", "a batch",
+        Case(f"a batch, Q {shape_of(Q3)}, K {shape_of(K3)}, V {shape_of(V3)}", "a batch",
               (Q3, K3, V3), z(Q3, K3, V3), info3, batch=True),
     ]
     if with_mask:
@@ -280,9 +301,9 @@ def _attention_cases(with_mask):
         V5 = rng.normal(size=(2, 4, 3))
         M5 = causal_mask(4)
         cases += [
-            _Case(f"with a mask (True = may attend), Q {_shape(Q1)}, K {_shape(K1)}", "a mask",
+            Case(f"with a mask (True = may attend), Q {shape_of(Q1)}, K {shape_of(K1)}", "a mask",
                   (Q1, K1, V1, M4), z(Q1, K1, V1, M4), info),
-            _Case(f"a batch with a causal mask {_shape(M5)}, where a blocked future key has a very large score",
+            Case(f"a batch with a causal mask {shape_of(M5)}, where a blocked future key has a very large score",
                   "a causal mask with large scores", (Q5, K5, V5, M5), z(Q5, K5, V5, M5),
                   dict(d_k=4, d_model=8, n_heads=2, T_q=4, T_k=4, d_v=3), batch=True),
         ]
@@ -296,8 +317,8 @@ def check_attention(fn):
     check serves notebook 05 (no mask yet) and notebook 06.
     """
     if not callable(fn):
-        return _run_check("Your attention", fn, [])
-    with_mask = _accepts_positional(fn, 4)
+        return run_check("Your attention", fn, [])
+    with_mask = accepts_positional(fn, 4)
     try:
         params = inspect.signature(fn).parameters
         mask_keyword_only = (not with_mask and "mask" in params
@@ -312,7 +333,7 @@ def check_attention(fn):
         return fn(Q, K, V, mask=mask[0]) if mask_keyword_only else fn(Q, K, V, mask[0])
 
     note = "" if with_mask else " (No mask tested: your function takes only Q, K, V; notebook 06 adds the mask.)"
-    return _run_check(
+    return run_check(
         "Your attention", learner, _attention_cases(with_mask), _attention_mistakes(),
         error_hint="Z = softmax(Q Kᵀ / √d_k) V: Q (T_q, d_k) @ Kᵀ (d_k, T_k) -> (T_q, T_k), "
                    "softmax over the last axis, then @ V (T_k, d_v) -> (T_q, d_v).",

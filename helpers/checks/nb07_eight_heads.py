@@ -1,10 +1,18 @@
-# ====================================================================== notebook 07: split heads
+"""Check yourself, notebook 07: split_heads."""
 
+import numpy as np
 
-def _split_heads_no_transpose(X, n_heads, **_):
-    *batch, T, d_model = X.shape
-    return X.reshape(*batch, n_heads, T, d_model // n_heads)  # right shape, scrambled values
+from ..core import split_heads
+from ._runner import (
+    Case,
+    Mistake,
+    run_check,
+    seeded_rng,
+    shape_of,
+    split_heads_no_transpose,
+)
 
+__all__ = ["check_split_heads"]
 
 def _split_heads_interleaved(X, n_heads, **_):
     *batch, T, d_model = X.shape
@@ -44,43 +52,43 @@ def _split_heads_mistakes():
     right = ("reshape to (..., T, n_heads, d_head) — each token's features cut into heads — then swap the "
              "two axes: np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).")
     return [
-        _Mistake(
-            _split_heads_no_transpose,
+        Mistake(
+            split_heads_no_transpose,
             "you reshaped straight to (n_heads, T, d_head): the shape is right but the values are scrambled — "
             "reshape fills the new shape in reading order, so head 0 gets the first rows' features, mixing tokens.",
             right,
         ),
-        _Mistake(
+        Mistake(
             _split_heads_interleaved,
             "the heads are split along the wrong axis: reshaping to (T, d_head, n_heads) deals the columns out "
             "in turn (interleaved), so head 0 gets columns 0, n_heads, 2·n_heads, … instead of a block.",
             "head h owns the block of columns h·d_head … (h+1)·d_head - 1: " + right,
         ),
-        _Mistake(
+        Mistake(
             _split_heads_forgot_transpose,
             "you returned (T, n_heads, d_head): the reshape is right but the transpose is missing.",
             "move the heads axis in front of the tokens: np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).",
         ),
-        _Mistake(
+        Mistake(
             _split_heads_dot_T,
             "you used .T, which reverses every axis: (T, n_heads, d_head) became (d_head, n_heads, T).",
             "swap only the two axes you mean: np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).",
         ),
-        _Mistake(
+        Mistake(
             _split_heads_swap_0_1,
             "it works for one sequence, but on a batch swapaxes(Xh, 0, 1) swaps the batch axis with the tokens: "
             "(batch, T, n_heads, d_head) became (T, batch, n_heads, d_head).",
             "swap axes -3 and -2 (count from the end), not 0 and 1: np.swapaxes(Xh, -3, -2) -> "
             "(..., n_heads, T, d_head).",
         ),
-        _Mistake(
+        Mistake(
             _split_heads_to_front,
             "it works for one sequence, but on a batch the heads axis went to axis 0, in front of the batch axis: "
             "(n_heads, batch, T, d_head) instead of (batch, n_heads, T, d_head).",
             "put the heads axis third from the end, not first: np.stack(..., axis=-3), np.moveaxis(Xh, -2, -3) "
             "or np.swapaxes(Xh, -3, -2).",
         ),
-        _Mistake(
+        Mistake(
             _split_heads_last_two_swapped,
             "you swapped the last two axes (-2, -1): (T, n_heads, d_head) became (T, d_head, n_heads).",
             "swap the heads axis with the tokens axis instead: np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).",
@@ -90,15 +98,15 @@ def _split_heads_mistakes():
 
 def check_split_heads(fn):
     """Check fn(X, n_heads) -> (..., n_heads, T, d_head), head h = columns h·d_head … of X (notebook 07)."""
-    rng = _rng(7)
+    rng = seeded_rng(7)
     cases = []
     for batch, T, n_heads, d_head in (((), 3, 2, 4), ((), 3, 4, 2), ((2,), 5, 3, 2)):
         X = rng.normal(size=batch + (T, n_heads * d_head))
-        label = f"X {_shape(X)}, n_heads = {n_heads} (d_head = {d_head})"
-        cases.append(_Case(("a batch, " if batch else "") + label, f"{_shape(X)} in {n_heads} heads",
+        label = f"X {shape_of(X)}, n_heads = {n_heads} (d_head = {d_head})"
+        cases.append(Case(("a batch, " if batch else "") + label, f"{shape_of(X)} in {n_heads} heads",
                            (X, n_heads), split_heads(X, n_heads),
                            dict(T=T, n_heads=n_heads, d_head=d_head), batch=bool(batch)))
-    return _run_check(
+    return run_check(
         "Your split_heads", fn, cases, _split_heads_mistakes(),
         error_hint="d_head = d_model // n_heads; X.reshape(*X.shape[:-1], n_heads, d_head) then "
                    "np.swapaxes(..., -3, -2).",

@@ -1,7 +1,27 @@
+"""Check yourself, notebook 08: multi-head attention with the output projection."""
+
+import math
+
+import numpy as np
+
+from ..core import multi_head_attention
+from ._runner import (
+    Case,
+    Mistake,
+    run_check,
+    seeded_rng,
+    shape_of,
+    softmax_any,
+    split_heads_no_transpose,
+    swap_last_two,
+)
+
+__all__ = ["check_multi_head_attention"]
+
 # ====================================================================== notebook 08: multi-head attention
 
 
-def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None, k_transpose=_swap):
+def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None, k_transpose=swap_last_two):
     """Per-head outputs (..., n_heads, T, d_head) and weights, with a choice of (wrong) split and scale."""
     d_head = X.shape[-1] // n_heads
     parts = []
@@ -14,11 +34,11 @@ def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None, k_trans
         if split == "right":
             Mh = _split_heads_reference(M, n_heads)
         else:
-            Mh = _split_heads_no_transpose(M, n_heads)
+            Mh = split_heads_no_transpose(M, n_heads)
         parts.append(Mh)  # (..., n_heads, T, d_head)
     Qh, Kh, Vh = parts
     S = Qh @ k_transpose(Kh) / (math.sqrt(d_head) if divisor is None else divisor)  # (..., n_heads, T, T)
-    A = _softmax_any(S)
+    A = softmax_any(S)
     return A @ Vh, A  # (..., n_heads, T, d_head)
 
 
@@ -128,101 +148,101 @@ def _mha_mistakes():
     split_right = ("split with a reshape to (..., T, n_heads, d_head) and then a transpose to "
                    "(..., n_heads, T, d_head); merge back with the inverse: transpose, then reshape.")
     return [
-        _Mistake(
+        Mistake(
             _mha_no_transpose,
             "you split into heads with a plain reshape to (n_heads, T, d_head), without the transpose: "
             "each 'head' mixes the features of different tokens.",
             split_right,
         ),
-        _Mistake(
+        Mistake(
             _mha_split_no_transpose,
             "you split into heads with a plain reshape to (n_heads, T, d_head), without the transpose: "
             "each 'head' mixes the features of different tokens.",
             split_right,
         ),
-        _Mistake(
+        Mistake(
             _mha_merge_no_transpose,
             "the heads are split right, but merged back with a plain reshape (no transpose first): "
             "the rows of the concatenation mix tokens.",
             "concat(Z_0 … Z_{{h-1}}): np.swapaxes(Zh, -3, -2) -> (..., T, n_heads, d_head), then reshape to "
             "(..., T, d_model).",
         ),
-        _Mistake(
+        Mistake(
             _mha_heads_reversed,
             "the heads are concatenated in the wrong order (Z_{{h-1}} … Z_0): W_O's rows for head 0 meet head h-1.",
             "concatenate in order, Z_0 first: (Z_0 Z_1 … Z_{{h-1}}) W_O.",
         ),
-        _Mistake(
+        Mistake(
             _mha_no_output_projection,
             "W_O is forgotten: you returned the concatenation of the heads.",
             "multiply by W_O at the end: Z_f = concat(Z_0 … Z_{{h-1}}) W_O.",
         ),
-        _Mistake(
+        Mistake(
             _mha_output_per_head_not_summed,
             "you applied W_O per head (Z_h W_O^h) but did not sum over the heads: shape (n_heads, T, d_model).",
             "add the heads' contributions, Z_f = Σ_h Z_h W_O^h (a .sum over the heads axis), "
             "or multiply the concatenation by W_O.",
         ),
-        _Mistake(
+        Mistake(
             _mha_output_projection_left,
             "W_O is on the wrong side: W_o @ concat does not fit (d_model, d_model) @ (T, d_model).",
             "the concatenation comes first: Z_f = concat(Z_0 … Z_{{h-1}}) @ W_o, (T, d_model) @ (d_model, d_model).",
         ),
-        _Mistake(
+        Mistake(
             _mha_output_projection_transposed,
             "you multiplied by W_Oᵀ instead of W_O.",
             "Z_f = concat(Z_0 … Z_{{h-1}}) @ W_o, without .T, as Q = X @ W_q.",
         ),
-        _Mistake(
+        Mistake(
             _mha_scaled_by_sqrt_d_model,
             "you scaled the scores by √d_model instead of √d_head: each head's queries and keys have d_k = d_head.",
             "inside each head divide by √d_head, d_head = d_model // n_heads.",
         ),
-        _Mistake(
+        Mistake(
             _mha_not_scaled,
             "the scores are not scaled: no division by √d_head.",
             "inside each head, S = Q_h K_hᵀ / √d_head with d_head = d_model // n_heads.",
         ),
-        _Mistake(
+        Mistake(
             _mha_k_dot_T,
             "you used K.T inside the heads: on (n_heads, T, d_head) it reverses every axis, giving "
             "(d_head, T, n_heads), so Q_h @ K.T does not fit.",
             "transpose only the last two axes: np.swapaxes(K_h, -1, -2) -> (..., n_heads, d_head, T).",
         ),
-        _Mistake(
+        Mistake(
             _mha_scaled_by_sqrt_n_heads,
             "you scaled the scores by √n_heads = √{n_heads} instead of √d_head = √{d_head}.",
             "inside each head divide by √d_head, d_head = d_model // n_heads (the size of one head's q and k).",
         ),
-        _Mistake(
+        Mistake(
             _mha_scaled_by_sqrt_t,
             "you scaled the scores by √T = √{T} (the number of tokens) instead of √d_head = √{d_head}.",
             "inside each head divide by √d_head, d_head = d_model // n_heads (the size of one head's q and k).",
         ),
-        _Mistake(
+        Mistake(
             _mha_heads_summed,
             "you summed the heads (Z_0 + … + Z_{{h-1}}, shape (T, d_head)) instead of concatenating them: "
             "each head's d_head columns must keep their own place, side by side.",
             "concatenate along the features: concat(Z_0 … Z_{{h-1}}) has shape (T, d_model), then @ W_o.",
         ),
-        _Mistake(
+        Mistake(
             _mha_heads_averaged,
             "you averaged the heads' contributions (a mean over h of Z_h W_O^h): the result is exactly "
             "Z_f / n_heads.",
             "sum over the heads, Z_f = Σ_h Z_h W_O^h — or simply concat(Z_0 … Z_{{h-1}}) @ W_o.",
         ),
-        _Mistake(
+        Mistake(
             _mha_weight_rows_per_head,
             "head h's weights were taken from rows h·d_head … of W (transposed) instead of its columns: "
             "Q = X W_q, so head h owns the columns W_q[:, h·d_head:(h+1)·d_head] (X @ W_q.T does the same).",
             "compute Q = X @ W_q first, then split Q's columns into heads (reshape + swap axes -3 and -2).",
         ),
-        _Mistake(
+        Mistake(
             _mha_returns_weights,
             "you returned the attention weights A (n_heads, T, T) instead of the output Z_f.",
             "return Z_f = concat(Z_0 … Z_{{h-1}}) W_O, shape (T, d_model).",
         ),
-        _Mistake(
+        Mistake(
             _mha_single_head,
             "you computed one big head (d_k = d_model) instead of n_heads heads: the input was never split.",
             "cut Q, K, V into n_heads heads of d_head = d_model // n_heads columns, attend in each head, "
@@ -233,18 +253,18 @@ def _mha_mistakes():
 
 def check_multi_head_attention(fn):
     """Check fn(X, W_q, W_k, W_v, W_o, n_heads) -> Z_f = concat(Z_0 … Z_{h-1}) W_O (notebook 08)."""
-    rng = _rng(8)
+    rng = seeded_rng(8)
     cases = []
     for batch, T, n_heads, d_head in (((), 4, 2, 3), ((2,), 4, 3, 2)):
         d_model = n_heads * d_head
         X = rng.normal(size=batch + (T, d_model))
         Ws = [rng.normal(size=(d_model, d_model)) for _ in range(4)]
         expected = multi_head_attention(X, *Ws, n_heads)[0]
-        label = f"X {_shape(X)}, n_heads = {n_heads} (d_head = {d_head}), each W ({d_model}, {d_model})"
-        cases.append(_Case(("a batch, " if batch else "") + label, f"X {_shape(X)} with {n_heads} heads",
+        label = f"X {shape_of(X)}, n_heads = {n_heads} (d_head = {d_head}), each W ({d_model}, {d_model})"
+        cases.append(Case(("a batch, " if batch else "") + label, f"X {shape_of(X)} with {n_heads} heads",
                            (X, *Ws, n_heads), expected,
                            dict(T=T, n_heads=n_heads, d_head=d_head, d_model=d_model), batch=bool(batch)))
-    return _run_check(
+    return run_check(
         "Your multi-head attention", fn, cases, _mha_mistakes(),
         error_hint="follow the shapes: X @ W_q (T, d_model) -> heads (n_heads, T, d_head) -> attention per head "
                    "-> concat (T, d_model) -> @ W_o (T, d_model).",

@@ -1,4 +1,13 @@
-# ---------------------------------------------------------------- check yourself (notebook 09)
+"""Check yourself, notebook 09: the backward pass of the softmax, dS = A ⊙ (dA − Σ_j A ⊙ dA)."""
+
+import inspect
+import warnings
+
+import numpy as np
+
+from ..lessons.nb09_heads_that_learn import softmax_backward
+
+__all__ = ["check_softmax_backward"]
 
 
 def check_softmax_backward(fn):

@@ -1,3 +1,17 @@
+"""Check yourself, notebook 11: the online softmax."""
+
+import numpy as np
+
+from ..core import softmax
+from ._runner import (
+    Case,
+    Mistake,
+    run_check,
+    seeded_rng,
+)
+
+__all__ = ["check_online_softmax"]
+
 # ====================================================================== notebook 11: online softmax
 
 
@@ -85,53 +99,53 @@ def _online_softmax_mistakes():
     update = ("when the running max grows from m to m_new, rescale the running sum first: "
               "l = l · exp(m - m_new) + Σ exp(block - m_new).")
     return [
-        _Mistake(
+        Mistake(
             _online_softmax_no_rescale,
             "the running sum is not rescaled when the max changes: the blocks before a larger max keep "
             "terms exp(s - m_old), which are too large, so the weights come out too small.",
             update,
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_rescale_inverted,
             "the rescaling factor is upside down: exp(m_new - m) instead of exp(m - m_new).",
             update,
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_rescale_inverted_nan,
             "the rescaling factor is upside down: exp(m_new - m) instead of exp(m - m_new); with m = -inf "
             "at the start it is exp(+inf) = inf, and 0 · inf gives nan.",
             update,
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_sum_overwritten,
             "the running sum is overwritten by each block (l = … instead of l = l · … + …): only the last block counts.",
             "accumulate: " + update,
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_stale_max,
             "the weights of early blocks were computed with the max known at that time and never rescaled "
             "when a later block had a larger max.",
             "finish the pass over the blocks first (final max m and sum l), then weights = exp(s - m) / l.",
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_first_max,
             "you used the first block's max for every block instead of a running max: here a later block is "
             "about 800 above it, so exp(s - m) = exp(+800) overflows to inf.",
             "keep a running max, m_new = max(m, block.max()), and " + update,
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_block_max,
             "you used each block's own max (m_new = block.max()) instead of the running max "
             "max(m, block.max()): here an earlier block is about 1600 above a later one, so exp(m - m_new) "
             "= exp(+1600) overflows to inf.",
             "the running max never goes down: m_new = max(m, block.max()); then " + update,
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_no_max,
             "no running max: small scores work, but exp(1000) overflows to inf and the weights become nan.",
             "keep a running max m and sum exp(s - m): " + update,
         ),
-        _Mistake(
+        Mistake(
             _online_softmax_not_normalised,
             "the weights are exp(s - max) without the division by the running sum: they do not sum to 1.",
             "divide by the running sum at the end: weights = exp(s - m) / l.",
@@ -147,7 +161,7 @@ def check_online_softmax(fn):
     give different numbers: a later block with a larger max, scores near 1000, a later block ~800 above
     the first (the first block's max kept), an earlier block ~1600 above a later one (each block's own max).
     """
-    rng = _rng(11)
+    rng = seeded_rng(11)
     first_max = np.concatenate([[3.0], rng.normal(size=9)])  # the max sits in the first block
     growing = np.sort(rng.normal(scale=2.0, size=10))  # each block's max is larger than the last
     growing = growing + 0.3 * rng.normal(size=10)
@@ -156,22 +170,22 @@ def check_online_softmax(fn):
     jump_up = np.concatenate([rng.normal(size=4), 800.0 + rng.normal(size=4)])  # a later block ~800 above
     jump_down = np.concatenate([1600.0 + rng.normal(size=3), rng.normal(size=3)])  # an earlier block ~1600 above
     cases = [
-        _Case("a row of 10 scores, block_size = 3, the max in the first block", "max in the first block",
+        Case("a row of 10 scores, block_size = 3, the max in the first block", "max in the first block",
               (first_max, 3), softmax(first_max)),
-        _Case("a row of 10 scores, block_size = 3, each block's max larger than the last", "growing max",
+        Case("a row of 10 scores, block_size = 3, each block's max larger than the last", "growing max",
               (growing, 3), softmax(growing)),
-        _Case("a row of 9 scores near 1000, block_size = 4", "scores near 1000", (large, 4), softmax(large)),
-        _Case("a row of 5 scores, block_size = 8 (one block)", "one block", (short, 8), softmax(short)),
-        _Case("a row of 8 scores, block_size = 4, the second block about 800 above the first",
+        Case("a row of 9 scores near 1000, block_size = 4", "scores near 1000", (large, 4), softmax(large)),
+        Case("a row of 5 scores, block_size = 8 (one block)", "one block", (short, 8), softmax(short)),
+        Case("a row of 8 scores, block_size = 4, the second block about 800 above the first",
               "a later block 800 higher", (jump_up, 4), softmax(jump_up),
               dict(overflow_why="here the second block is about 800 above the first, so any exp taken "
                                 "relative to the first block's max (or of m alone) overflows")),
-        _Case("a row of 6 scores, block_size = 3, the first block about 1600 above the second",
+        Case("a row of 6 scores, block_size = 3, the first block about 1600 above the second",
               "an earlier block 1600 higher", (jump_down, 3), softmax(jump_down),
               dict(overflow_why="here the first block is about 1600 above the second, so exp(m - m_new) "
                                 "overflows unless m_new = max(m, block.max()) never goes down")),
     ]
-    return _run_check(
+    return run_check(
         "Your online softmax", fn, cases, _online_softmax_mistakes(),
         error_hint="loop over row[start:start + block_size] for start in range(0, len(row), block_size); "
                    "keep a running max m and a running sum l.",

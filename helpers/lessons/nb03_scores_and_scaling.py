@@ -16,17 +16,14 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._validate import as_float_array, check_positive_int
-from .attention import softmax
-from .plots import LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, plot_heatmap, plot_weights_bar
-from .tables import format_number
+from .._validate import as_float_array, check_positive_int
+from ..core import softmax
+from ..show.figures import plot_heatmap, plot_weights_bar
+from ..show.style import LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, format_number
 
 __all__ = [
-    "SATURATED",
-    "Saturation",
-    "ScalingDemo",
-    "ScoreVariance",
     "key_labels",
+    "NAIVE_TITLE",
     "plot_jacobians",
     "plot_naive_vs_stable",
     "plot_saturation",
@@ -36,11 +33,18 @@ __all__ = [
     "plot_temperature",
     "plot_temperatures",
     "random_query_keys",
+    "RAW_COLOUR",
+    "SATURATED",
+    "Saturation",
     "saturation_curve",
+    "SCALED_COLOUR",
     "scaling_demo",
+    "ScalingDemo",
     "score_samples",
     "score_variance",
+    "ScoreVariance",
     "softmax_jacobian",
+    "STABLE_TITLE",
     "temperature_softmax",
 ]
 

@@ -8,8 +8,18 @@ computes the wrong order on purpose, so notebook 06 can show what goes wrong.
 
 import numpy as np
 
-from ._validate import as_bool_mask, as_float_array
-from .attention import attention_scores, causal_mask, scaled_dot_product_attention, softmax
+from .._validate import as_bool_mask, as_boolean, as_float_array, as_scores
+from ..core import attention_scores, causal_mask, scaled_dot_product_attention, softmax
+
+__all__ = [
+    "CONVENTIONS",
+    "mask_as",
+    "mask_from",
+    "mask_view",
+    "masked_attention",
+    "ORDERS",
+    "softmax_then_mask",
+]
 
 CONVENTIONS = ("allowed", "blocked", "additive")
 ORDERS = ("before", "after")
@@ -21,13 +31,13 @@ def softmax_then_mask(S, mask):
     The blocked keys have already taken their share of each row, so a row sums to less than 1
     (to 0 when nothing is allowed). Returns S's shape and dtype.
     """
-    S = _scores(S)
+    S = as_scores(S)
     if np.isneginf(S).any():
         raise ValueError(
             f"S of shape {S.shape} already holds -inf entries: pass the raw scores, "
             "this function shows what happens when the mask comes only after the softmax"
         )
-    mask = as_bool_mask(_bool_mask(mask), S.shape)
+    mask = as_bool_mask(as_boolean(mask), S.shape)
     A = softmax(S, axis=-1)  # (..., T_q, T_k): every key, the blocked ones too, gets a share
     return np.where(mask, A, np.zeros((), dtype=A.dtype))  # zeroed afterwards: rows no longer sum to 1
 
@@ -77,7 +87,7 @@ def mask_as(mask, convention, dtype=np.float32):
     "additive": 0.0 where allowed, -inf where blocked, of `dtype`, to be added to the scores.
     """
     _check_convention(convention)
-    mask = _bool_mask(mask)
+    mask = as_boolean(mask)
     if convention == "allowed":
         return mask.copy()
     if convention == "blocked":
@@ -101,7 +111,7 @@ def mask_from(mask, convention):
                 f"holds other values ({int(bad.sum())} entries, first at index {first})"
             )
         return m == 0
-    mask = _bool_mask(mask)
+    mask = as_boolean(mask)
     return mask.copy() if convention == "allowed" else ~mask
 
 

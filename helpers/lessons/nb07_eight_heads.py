@@ -11,9 +11,27 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_heads_divide, check_positive_int, check_projections
-from .attention import scaled_dot_product_attention
-from .tables import Table, format_number
+from .._validate import as_float_array, check_heads_divide, check_positive_int, check_projections
+from ..core import scaled_dot_product_attention
+from ..show.style import format_number
+from ..show.tables import Table
+
+__all__ = [
+    "head_attention",
+    "head_contributions",
+    "head_counts",
+    "head_explorer",
+    "heads_config",
+    "heads_table",
+    "HeadsConfig",
+    "HeadView",
+    "shape_walk",
+    "shape_walk_table",
+    "show_head",
+    "Step",
+    "top_attended",
+    "top_attended_table",
+]
 
 # ---------------------------------------------------------------- one head (notebook 07)
 
@@ -209,7 +227,7 @@ def show_head(X, tokens, W_q, W_k, W_v, n_heads, head, k=2):
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from .plots import plot_attention
+    from ..show.figures import plot_attention
 
     view = head_attention(X, W_q, W_k, W_v, n_heads, head)  # Q, K, V, A, Z of head h
     plot_attention(view.A, tokens, title=f"head {head}: A_{head} (untrained)")
@@ -226,7 +244,7 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
     """
     import ipywidgets as widgets
 
-    from .data import embed, get_sentence
+    from ..data import embed, get_sentence
 
     if not isinstance(sentence_ids, dict) or not sentence_ids:
         raise ValueError(f"sentence_ids must be a non-empty dict {{menu label: sentence id}}, got {sentence_ids!r}")

@@ -28,17 +28,64 @@ finite differences and repeated runs agree to the last bit.
 import hashlib
 import json
 import math
-import inspect
 import os
 import time
-import warnings
 import zipfile
 from typing import NamedTuple
 
 import numpy as np
 
-from . import data as _data
-from .attention import _merge, _split, causal_mask, init_mha_weights
+from .. import data as _data
+from .._validate import check_positive_int
+from ..core import causal_mask, init_mha_weights, merge_heads, split_heads
+
+__all__ = [
+    "ablation",
+    "ablation_report",
+    "accuracy",
+    "adam_step",
+    "answer_losses",
+    "ANSWERS",
+    "attention_by_distance",
+    "attention_on_targets",
+    "backward",
+    "COLOURS",
+    "Config",
+    "cross_entropy",
+    "example_attention",
+    "forward",
+    "head_mask_without",
+    "head_roles",
+    "init_params",
+    "load_variants",
+    "load_weights",
+    "loss_and_grads",
+    "make_task",
+    "N_ITEMS",
+    "PAD",
+    "PAD_ID",
+    "PARAM_NAMES",
+    "param_shapes",
+    "predict",
+    "question_attention",
+    "save_variants",
+    "save_weights",
+    "SHAPES",
+    "softmax_backward",
+    "stored_variants_path",
+    "stored_weights_path",
+    "TaskData",
+    "token_labels",
+    "train",
+    "train_variants",
+    "train_with_progress",
+    "TrainedModel",
+    "variant_configs",
+    "VARIANTS_FILE",
+    "VOCAB",
+    "weights_checksum",
+    "WEIGHTS_FILE",
+]
 
 # ---------------------------------------------------------------- the task
 
@@ -72,7 +119,7 @@ def make_task(n, seed=0, T=8, min_len=5):
     answers come from two different tokens); every other token has another shape; colours are
     uniform. Returns TaskData.
     """
-    n, T, min_len = (_positive_int(v, name) for v, name in ((n, "n"), (T, "T"), (min_len, "min_len")))
+    n, T, min_len = (check_positive_int(v, name) for v, name in ((n, "n"), (T, "T"), (min_len, "min_len")))
     if not 4 <= min_len <= T:
         raise ValueError(f"need 4 ≤ min_len ≤ T so that both answers exist, got min_len = {min_len}, T = {T}")
     rng = np.random.default_rng(seed)
@@ -164,7 +211,7 @@ def forward(params, tokens, lengths, n_heads, head_mask=None):
     Q = X @ W_q  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
     K = X @ W_k  # (B, T, d_model)
     V = X @ W_v  # (B, T, d_model)
-    Qh, Kh, Vh = _split(Q, n_heads), _split(K, n_heads), _split(V, n_heads)  # each (B, n_heads, T, d_head)
+    Qh, Kh, Vh = split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads)  # each (B, n_heads, T, d_head)
     S = (Qh @ np.swapaxes(Kh, -1, -2)) / math.sqrt(d_head)  # (B, n_heads, T, d_head) @ (B, n_heads, d_head, T) -> (B, n_heads, T, T)
     S = np.where(causal_mask(T), S, -np.inf)  # (T, T) mask broadcast over (B, n_heads)
     S = S - S.max(axis=-1, keepdims=True)  # stable softmax: the diagonal is always allowed
@@ -174,7 +221,7 @@ def forward(params, tokens, lengths, n_heads, head_mask=None):
     if head_mask is not None:
         head_mask = head_mask.astype(Zh.dtype)
         Zh = Zh * head_mask[:, None, None]  # (n_heads, 1, 1) broadcast over (B, n_heads, T, d_head)
-    C = _merge(Zh)  # (B, n_heads, T, d_head) -> (B, T, d_model): Z_0 … Z_{h-1} side by side
+    C = merge_heads(Zh)  # (B, n_heads, T, d_head) -> (B, T, d_model): Z_0 … Z_{h-1} side by side
     Z = C @ W_o  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
     rows = np.arange(B)
     z_q = Z[rows, lengths - 1]  # (B, d_model): the question token's row
@@ -192,7 +239,7 @@ def _check_inputs(params, tokens, lengths, n_heads, head_mask):
             raise ValueError(f"params is missing the weight {k!r}; it needs {list(PARAM_NAMES)}")
     V, d_model = params["E_tok"].shape
     T_max = params["E_pos"].shape[0]
-    n_heads = _positive_int(n_heads, "n_heads")
+    n_heads = check_positive_int(n_heads, "n_heads")
     if d_model % n_heads:
         raise ValueError(f"d_model = {d_model} (E_tok of shape {params['E_tok'].shape}) is not divisible by n_heads = {n_heads}")
     tokens = np.asarray(tokens)
@@ -285,7 +332,7 @@ def backward(params, cache, dlogits):
     grads["W_o"] = C.reshape(B * T, d_model).T @ dZ.reshape(B * T, d_model)  # (d_model, B·T) @ (B·T, d_model)
     dC = dZ @ W_o.T  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
     # 5. concat and the weighted sum
-    dZh = _split(dC, n_heads)  # (B, T, d_model) -> (B, n_heads, T, d_head)
+    dZh = split_heads(dC, n_heads)  # (B, T, d_model) -> (B, n_heads, T, d_head)
     if cache["head_mask"] is not None:
         dZh = dZh * cache["head_mask"][:, None, None]  # a removed head gets no gradient
     dA = dZh @ np.swapaxes(Vh, -1, -2)  # (B, n_heads, T, d_head) @ (B, n_heads, d_head, T) -> (B, n_heads, T, T)
@@ -300,7 +347,7 @@ def backward(params, cache, dlogits):
     X2 = X.reshape(B * T, d_model)  # (B·T, d_model)
     dX = np.zeros_like(X)
     for name, W, dMh in (("W_q", W_q, dQh), ("W_k", W_k, dKh), ("W_v", W_v, dVh)):
-        dM = _merge(dMh)  # (B, n_heads, T, d_head) -> (B, T, d_model)
+        dM = merge_heads(dMh)  # (B, n_heads, T, d_head) -> (B, T, d_model)
         grads[name] = X2.T @ dM.reshape(B * T, d_model)  # (d_model, B·T) @ (B·T, d_model) -> (d_model, d_model)
         dX += dM @ W.T  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
     # 1. embeddings
@@ -355,7 +402,7 @@ def train(config=Config(), on_step=None, every=10):
     loss_history (steps, 2) holds each answer's loss before each step's update.
     """
     c = _check_config(config)
-    every = _positive_int(every, "every")
+    every = check_positive_int(every, "every")
     params = init_params(c)
     state = {"t": 0, "m": {k: np.zeros_like(p) for k, p in params.items()},
              "v": {k: np.zeros_like(p) for k, p in params.items()}}
@@ -374,7 +421,7 @@ def train(config=Config(), on_step=None, every=10):
 
 def train_with_progress(config=Config(), every=10):
     """`train`, with an ipywidgets progress bar showing the step and the loss (notebook 09)."""
-    import ipywidgets as widgets  # only here: the rest of helpers.training needs no widgets
+    import ipywidgets as widgets  # only here: the rest of this module needs no widgets
     from IPython.display import display
 
     c = _check_config(config)
@@ -684,7 +731,7 @@ def _check_config(config):
     if not isinstance(config, Config):
         raise ValueError(f"expected a helpers.training.Config, got {type(config).__name__}")
     for name in ("d_model", "n_heads", "T", "min_len", "batch", "steps"):
-        _positive_int(getattr(config, name), f"config.{name}")
+        check_positive_int(getattr(config, name), f"config.{name}")
     for name in ("seed", "data_seed"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
@@ -697,10 +744,3 @@ def _check_config(config):
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
         raise ValueError(f"config.lr must be a number in (0, 1), got {lr!r}")
     return config
-
-
-def _positive_int(value, name):
-    """value as an int if it is a positive integer, else ValueError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

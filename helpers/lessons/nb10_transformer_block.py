@@ -13,8 +13,21 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive_int
-from .attention import causal_mask, init_mha_weights, multi_head_attention
+from .._validate import as_float_array, check_positive_int
+from ..core import causal_mask, init_mha_weights, multi_head_attention
+
+__all__ = [
+    "add_and_norm",
+    "BlockWeights",
+    "decoder_block",
+    "encoder_block",
+    "feed_forward",
+    "init_block_weights",
+    "layer_norm",
+    "permutation_gap",
+    "positional_encoding",
+    "relu",
+]
 
 
 def positional_encoding(T, d_model, dtype=np.float32):

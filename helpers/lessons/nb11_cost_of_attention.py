@@ -22,7 +22,17 @@ import tracemalloc
 
 import numpy as np
 
-from ._validate import as_bool_mask, as_float_array, check_positive_int
+from .._validate import as_bool_mask, as_float_array, check_positive_int
+
+__all__ = [
+    "attention_memory_bytes",
+    "blocked_attention",
+    "online_softmax",
+    "peak_memory",
+    "running_max_and_sum",
+    "time_it",
+    "timed",
+]
 
 
 def running_max_and_sum(scores, block_size):

@@ -1,3 +1,28 @@
+"""Diagrams for the classroom: matrix products, the concat of heads, the road map, sentence links, the block.
+
+Every function returns its Figure or Axes and never calls plt.show(): the notebooks do.
+"""
+
+import math
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+from .._validate import as_matrix, as_optional_labels, check_positive_int
+from .style import FONT_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, format_number, ink_for, symmetric_limit, text_colour
+
+__all__ = [
+    "ROADMAP",
+    "plot_concat_shapes",
+    "plot_matrix_product",
+    "plot_roadmap",
+    "plot_sentence_links",
+    "plot_transformer_block",
+]
+
 # ---------------------------------------------------------------- shapes: products, concat, road map
 
 
@@ -19,7 +44,7 @@ def plot_matrix_product(terms, ops=None, title=None, row_labels=None, annotate=N
     _check_chain(names, mats, ops)
     if row_labels is not None:
         for k in {0, n - 1}:
-            _labels(row_labels, mats[k].shape[0], "row_labels", f"{names[k]} of shape {mats[k].shape}", required=True)
+            as_optional_labels(row_labels, mats[k].shape[0], "row_labels", f"{names[k]} of shape {mats[k].shape}", required=True)
         row_labels = [str(t) for t in row_labels]
     if annotate is None:
         annotate = all(max(M.shape) <= 6 for M in mats)
@@ -45,7 +70,7 @@ def plot_matrix_product(terms, ops=None, title=None, row_labels=None, annotate=N
     for k, (name, M, w, h) in enumerate(zip(names, mats, widths, heights)):
         x0, x1, y0, y1 = x, x + w, -h / 2, h / 2
         cmap_obj = plt.get_cmap(cmap)
-        lim = _symmetric_limit(M)
+        lim = symmetric_limit(M)
         im = ax.imshow(M, cmap=cmap_obj, vmin=-lim, vmax=lim, extent=(x0, x1, y0, y1), interpolation="nearest")
         r, c = M.shape
         if r <= 16 and c <= 16:  # thin cell borders
@@ -59,7 +84,7 @@ def plot_matrix_product(terms, ops=None, title=None, row_labels=None, annotate=N
             for i in range(r):
                 for j in range(c):
                     ax.text(x0 + (j + 0.5) * w / c, y1 - (i + 0.5) * h / r, format_number(M[i, j], decimals),
-                            ha="center", va="center", fontsize=size, color=_text_colour(im, M[i, j]))
+                            ha="center", va="center", fontsize=size, color=text_colour(im, M[i, j]))
         ax.annotate(_pretty(name), (x0 + w / 2, y1), xytext=(0, 8), textcoords="offset points", ha="center",
                     va="bottom", fontsize=18, annotation_clip=False)
         ax.annotate(f"({r} × {c})", (x0 + w / 2, y0), xytext=(0, -8), textcoords="offset points",
@@ -94,7 +119,7 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     d_head = check_positive_int(d_head, "d_head")
     d_model = check_positive_int(d_model, "d_model")
     if tokens is not None:
-        tokens = _labels(tokens, T, "tokens", f"T = {T}", required=True)
+        tokens = as_optional_labels(tokens, T, "tokens", f"T = {T}", required=True)
     colours = _head_colours(n_heads)
     h = n_heads
     gap = max(1.6, 0.16 * h)
@@ -122,7 +147,7 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     inside_size = max(8.0, min(15.0, 0.42 * unit_pt))
     for k in range(h):
         ax.add_patch(Rectangle((k, -block_h), 1, block_h, facecolor=colours[k], edgecolor="black", lw=1.2))
-        ink = _ink(colours[k])
+        ink = ink_for(colours[k])
         ax.text(k + 0.5, -0.06 * block_h, f"$Z_{{{k}}}$", ha="center", va="top", fontsize=inside_size, color=ink)
         ax.text(k + 0.5, -0.58 * block_h, f"{T} × {d_head}", ha="center", va="center", color=ink,
                 fontsize=12.0 if unit_pt < 75 else max(8.0, min(13.0, 0.3 * unit_pt)),
@@ -314,7 +339,7 @@ def _terms(terms):
             raise ValueError(f"term {k} must be a (name, matrix) pair, got {type(term).__name__}")
         name, M = term
         names.append(str(name))
-        mats.append(_matrix(M, f"{name} (term {k})"))
+        mats.append(as_matrix(M, f"{name} (term {k})"))
     return names, mats
 
 

@@ -1,4 +1,4 @@
-"""Figures for the classroom: heatmaps, attention maps, heads, matrix products, the road map (matplotlib only).
+"""Figures of arrays for the classroom: heatmaps, attention maps, a grid of heads, a bar of weights.
 
 Every function returns its Figure or Axes and never calls plt.show(): the notebooks do.
 Fonts are large enough to read from the back of a room whether or not
@@ -7,16 +7,24 @@ use_classroom_style() was called; colour maps are colour-blind-safe (viridis, ci
 """
 
 import math
-import re
 
 import matplotlib.pyplot as plt
 import numpy as np
-from cycler import cycler
-from matplotlib import colors as mcolors
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from ._validate import as_labels, as_real_array, check_positive_int
-from .tables import format_number
+from .._validate import as_matrix, as_optional_labels
+from .style import (
+    DIVERGING_CMAPS,
+    LABEL_SIZE,
+    OKABE_ITO,
+    SUPTITLE_SIZE,
+    TICK_SIZE,
+    TITLE_SIZE,
+    format_number,
+    symmetric_limit,
+    text_colour,
+)
+
+__all__ = ["plot_attention", "plot_heads", "plot_heatmap", "plot_weights_bar"]
 
 _BAD_COLOUR = "#d9d9d9"  # cells holding -inf or NaN (a masked score, notebook 06)
 
@@ -32,10 +40,10 @@ def plot_heatmap(M, row_labels=None, col_labels=None, title=None, ax=None, annot
     annotate defaults to True up to 12 × 12; a diverging cmap ("RdBu", "PuOr", …) gets symmetric
     limits around 0 unless vmin / vmax are given; -inf and NaN cells are grey and written "−∞" / "nan".
     """
-    M = _matrix(M, "M", finite=False)
+    M = as_matrix(M, "M", finite=False)
     n_rows, n_cols = M.shape
-    row_labels = _labels(row_labels, n_rows, "row_labels", f"M of shape {M.shape} (its rows)")
-    col_labels = _labels(col_labels, n_cols, "col_labels", f"M of shape {M.shape} (its columns)")
+    row_labels = as_optional_labels(row_labels, n_rows, "row_labels", f"M of shape {M.shape} (its rows)")
+    col_labels = as_optional_labels(col_labels, n_cols, "col_labels", f"M of shape {M.shape} (its columns)")
     if annotate is None:
         annotate = n_rows <= 12 and n_cols <= 12
     own_figure = ax is None
@@ -52,7 +60,7 @@ def plot_heatmap(M, row_labels=None, col_labels=None, title=None, ax=None, annot
         for i in range(n_rows):
             for j in range(n_cols):
                 ax.text(j, i, _cell_text(M[i, j], decimals), ha="center", va="center", fontsize=size,
-                        color=_text_colour(im, M[i, j]))
+                        color=text_colour(im, M[i, j]))
     ax.set_title(f"matrix ({n_rows} × {n_cols})" if title is None else title, fontsize=TITLE_SIZE)
     if xlabel is not None:
         ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
@@ -71,7 +79,7 @@ def plot_attention(A, tokens, title=None, ax=None, annotate=None):
     A = _weights(A, "A", ndim=2)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be square (T, T), one row per query word and one column per key word, got {A.shape}")
-    tokens = _labels(tokens, A.shape[0], "tokens", f"A of shape {A.shape}", required=True)
+    tokens = as_optional_labels(tokens, A.shape[0], "tokens", f"A of shape {A.shape}", required=True)
     return plot_heatmap(A, tokens, tokens, title="attention weights A" if title is None else title, ax=ax,
                         annotate=annotate, cmap="viridis", vmin=0.0, vmax=1.0, xlabel="key word j",
                         ylabel="query word i", colorbar_label="weight")
@@ -83,11 +91,11 @@ def plot_heads(A, tokens, titles=None, ncols=4, suptitle=None, annotate=None):
     n_heads, T, T_k = A.shape
     if T != T_k:
         raise ValueError(f"A must have shape (n_heads, T, T), got {A.shape}")
-    tokens = _labels(tokens, T, "tokens", f"A of shape {A.shape}", required=True)
+    tokens = as_optional_labels(tokens, T, "tokens", f"A of shape {A.shape}", required=True)
     if titles is None:
         titles = [f"head {h}" for h in range(n_heads)]
     else:
-        titles = _labels(titles, n_heads, "titles", f"A of shape {A.shape} (one per head)", required=True)
+        titles = as_optional_labels(titles, n_heads, "titles", f"A of shape {A.shape} (one per head)", required=True)
     if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
         raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
     ncols = min(int(ncols), n_heads)
@@ -120,7 +128,7 @@ def plot_heads(A, tokens, titles=None, ncols=4, suptitle=None, annotate=None):
             for i in range(T):
                 for j in range(T):
                     ax.text(j, i, format_number(A[h, i, j]), ha="center", va="center", fontsize=13,
-                            color=_text_colour(im, A[h, i, j]))
+                            color=text_colour(im, A[h, i, j]))
     cb = fig.colorbar(im, ax=used, shrink=0.8 if nrows > 1 else 1.0, pad=0.02)
     cb.ax.tick_params(labelsize=TICK_SIZE)
     cb.set_label("weight", fontsize=LABEL_SIZE)
@@ -136,7 +144,7 @@ def plot_weights_bar(weights, tokens, title=None, ax=None, query=None):
     """
     w = _weights(weights, "weights", ndim=1)
     T = w.shape[0]
-    tokens = _labels(tokens, T, "tokens", f"weights of shape {w.shape}", required=True)
+    tokens = as_optional_labels(tokens, T, "tokens", f"weights of shape {w.shape}", required=True)
     if query is not None and (isinstance(query, bool) or not isinstance(query, (int, np.integer))
                               or not 0 <= query < T):
         raise ValueError(f"query must be a word index in 0 … T-1 = {T - 1} (T = {T}), got {query!r}")
@@ -166,21 +174,6 @@ def plot_weights_bar(weights, tokens, title=None, ax=None, query=None):
     return ax
 
 
-# ---------------------------------------------------------------- small pieces
-
-
-def _matrix(M, name, finite=True):
-    """M as a 2-D float array, or ValueError naming its shape; NaN / ±inf only when not `finite`."""
-    arr = as_real_array(M, name).astype(np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D matrix, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
-    if finite and not np.isfinite(arr).all():
-        raise ValueError(f"{name} of shape {arr.shape} contains NaN or inf")
-    return arr
-
-
 def _weights(A, name, ndim):
     """Attention weights as a float array with `ndim` axes and values in [0, 1], or ValueError."""
     arr = np.asarray(A)
@@ -206,7 +199,7 @@ def _limits(M, vmin, vmax, diverging):
     """Colour limits: the given ones, symmetric around 0 for a diverging map, else the finite min and max."""
     finite = M[np.isfinite(M)]
     if diverging and vmin is None and vmax is None:
-        lim = _symmetric_limit(M)
+        lim = symmetric_limit(M)
         return -lim, lim
     lo = float(finite.min()) if vmin is None and finite.size else (0.0 if vmin is None else float(vmin))
     hi = float(finite.max()) if vmax is None and finite.size else (1.0 if vmax is None else float(vmax))

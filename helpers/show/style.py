@@ -1,3 +1,35 @@
+"""The classroom look shared by every figure and table: palette, font sizes, number formats, ink.
+
+Fonts are large enough to read from the back of a room; the palette is Okabe & Ito's
+colour-blind-safe one; numbers are written with one fixed format ("-0.00" never appears).
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from cycler import cycler
+from matplotlib import colors as mcolors
+
+from .._validate import as_numeric, check_decimals
+
+__all__ = [
+    "CLASSROOM_RC",
+    "DIVERGING_CMAPS",
+    "FONT_SIZE",
+    "LABEL_SIZE",
+    "OKABE_ITO",
+    "SUPTITLE_SIZE",
+    "TICK_SIZE",
+    "TITLE_SIZE",
+    "format_number",
+    "format_vector",
+    "ink_for",
+    "symmetric_limit",
+    "text_colour",
+    "use_classroom_style",
+]
+
 # Okabe & Ito (2008), the colour-blind-safe palette, in the order the series cycles through it.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 
@@ -41,16 +73,7 @@ def use_classroom_style():
     plt.rcParams.update(CLASSROOM_RC)
 
 
-def _labels(labels, n, name, what, required=False):
-    """`labels` as a list of n strings, None when optional and absent, or ValueError naming the counts."""
-    if labels is None:
-        if required:
-            raise ValueError(f"{name} is required: {what} needs {n} labels")
-        return None
-    return as_labels(labels, n, name, what)
-
-
-def _symmetric_limit(M):
+def symmetric_limit(M):
     """max |M| over the finite entries, or 1 when it is 0."""
     finite = np.abs(M[np.isfinite(M)])
     lim = float(finite.max()) if finite.size else 1.0
@@ -63,17 +86,17 @@ def _luminance(rgba):
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
-def _ink(colour):
+def ink_for(colour):
     """Black or white, whichever contrasts more with `colour`."""
     lum = _luminance(colour)
     return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
 
 
-def _text_colour(im, value):
+def text_colour(im, value):
     """The ink for a number written on an image cell of `value`."""
     if not np.isfinite(value):
         return "black"
-    return _ink(im.cmap(im.norm(value)))
+    return ink_for(im.cmap(im.norm(value)))
 
 
 # ---------------------------------------------------------------- numbers and vectors
@@ -81,7 +104,7 @@ def _text_colour(im, value):
 
 def format_number(x, decimals=2):
     """One number in a fixed format, e.g. 0.12, -0.30, 0.00 (never -0.00), -inf, nan (notebook 02)."""
-    decimals = _check_decimals(decimals)
+    decimals = check_decimals(decimals)
     x = float(x)
     if math.isnan(x):
         return "nan"
@@ -100,10 +123,10 @@ def format_vector(v, decimals=2, max_items=4):
     around an ellipsis. `max_items=None` shows every value. A vector of whole numbers (the
     worked example's q, k, v) is written without decimals: "[0, 1, 1, 2]".
     """
-    v = _as_numeric(v, "v")
+    v = as_numeric(v, "v")
     if v.ndim != 1:
         raise ValueError(f"format_vector expects a 1-D vector, got shape {v.shape}")
-    decimals = _check_decimals(decimals)
+    decimals = check_decimals(decimals)
     finite = v[np.isfinite(v)]
     if finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e6):
         decimals = 0

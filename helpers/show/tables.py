@@ -11,8 +11,11 @@ import math
 
 import numpy as np
 
-from ._validate import as_float_array, as_labels, as_real_array
-from .attention import softmax
+from .._validate import as_float_array, as_labels, as_numeric, check_query, check_sentence_qkv
+from ..core import step_values
+from .style import format_number, format_vector
+
+__all__ = ["STEPS", "Table", "matrix_table", "qkv_table", "scaled_header", "step_table"]
 
 
 # ---------------------------------------------------------------- the Table
@@ -191,7 +194,7 @@ def matrix_table(M, row_labels=None, col_labels=None, title=None, decimals=2, co
 
     Rows and columns beyond max_rows / max_cols (None: no limit) are cut around a "…".
     """
-    M = _as_numeric(M, "M")
+    M = as_numeric(M, "M")
     if M.ndim != 2:
         raise ValueError(f"matrix_table expects a 2-D matrix, got shape {M.shape}")
     n_rows, n_cols = M.shape
@@ -219,7 +222,7 @@ def matrix_table(M, row_labels=None, col_labels=None, title=None, decimals=2, co
 
 def qkv_table(tokens, Q, K, V, X=None, decimals=2, max_items=4, title=None):
     """The slides' per-word table: word | x vector (if X given) | q vector | k vector | v vector (notebook 02)."""
-    Q, K, V = _check_qkv(Q, K, V)
+    Q, K, V = check_sentence_qkv(Q, K, V)
     T = K.shape[0]
     tokens = _labels(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
     mats, headers = [], ["word"]
@@ -259,10 +262,10 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
     """
     if upto not in STEPS:
         raise ValueError(f"upto must be one of {STEPS}, got {upto!r}")
-    Q, K, V = _check_qkv(Q, K, V)
+    Q, K, V = check_sentence_qkv(Q, K, V)
     T, d_k = K.shape
     tokens = _labels(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
-    i = _check_query(query, T)
+    i = check_query(query, T)
     vals = step_values(Q, K, V, i, mask=mask)
     n_steps = STEPS.index(upto)
 
@@ -288,24 +291,6 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
     if title is None:
         title = f'query word "{tokens[i]}" (the slides\' word {i + 1}, index {i} in Python), d_k = {d_k}'
     return Table(headers, rows, title=title, highlight_row=i)
-
-
-# ---------------------------------------------------------------- input checks
-
-
-def _check_decimals(decimals):
-    """decimals as an int in 0 … 12, or ValueError."""
-    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)) or not 0 <= decimals <= 12:
-        raise ValueError(f"decimals must be an integer from 0 to 12, got {decimals!r}")
-    return int(decimals)
-
-
-def _as_numeric(x, name):
-    """x as a float ndarray (NaN and ±inf allowed: a table shows them), or ValueError."""
-    arr = as_real_array(x, name)
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
-    return arr
 
 
 def _labels(labels, n, name, what):

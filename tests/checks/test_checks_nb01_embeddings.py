@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers.embeddings_lesson import check_x_shape
+from helpers import (
+    check_x_shape,
+)
 
 KEYS = "Keys on the table belong to Sarah."
 

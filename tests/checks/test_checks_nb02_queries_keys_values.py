@@ -1,3 +1,14 @@
+import numpy as np
+import pytest
+
+from helpers import (
+    check_qkv,
+)
+
+import oracle  # tests/oracle.py: loops straight from the formulas
+from common import assert_fails, assert_passes
+
+
 # ====================================================================== notebook 02: Q, K, V
 
 

@@ -1,3 +1,17 @@
+import math
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers import (
+    check_attention,
+)
+
+import oracle  # tests/oracle.py: loops straight from the formulas
+from common import assert_fails, run, stable_softmax, swap
+
+
 # ====================================================================== notebooks 05-06: attention
 
 

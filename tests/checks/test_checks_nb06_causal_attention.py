@@ -1,3 +1,15 @@
+import numpy as np
+import pytest
+
+import helpers
+from helpers import (
+    check_causal_mask,
+)
+
+import oracle  # tests/oracle.py: loops straight from the formulas
+from common import assert_fails, assert_passes
+
+
 # ====================================================================== notebook 06: causal mask
 
 

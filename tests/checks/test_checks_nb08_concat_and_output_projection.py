@@ -1,3 +1,17 @@
+import math
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers import (
+    check_multi_head_attention,
+)
+
+import oracle  # tests/oracle.py: loops straight from the formulas
+from common import assert_fails, assert_passes, stable_softmax, swap
+
+
 # ====================================================================== notebook 08: multi-head attention
 
 

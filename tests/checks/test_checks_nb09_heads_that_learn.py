@@ -1,3 +1,17 @@
+import numpy as np
+import pytest
+
+from common import small_model
+from helpers import (
+    attention_by_distance,
+    check_softmax_backward,
+    example_attention,
+    forward,
+    make_task,
+    token_labels,
+)
+
+
 # ---------------------------------------------------------------- the exercise check
 
 

@@ -1,3 +1,15 @@
+import math
+
+import numpy as np
+import pytest
+
+from helpers import (
+    check_online_softmax,
+)
+
+from common import assert_fails, assert_passes, run
+
+
 # ====================================================================== notebook 11: online softmax
 
 
@@ -75,7 +87,7 @@ def test_forgetting_the_rescale_passes_when_the_max_is_in_the_first_block(capsys
 
 
 def test_helpers_online_softmax_passes_its_check(capsys):
-    blocked = pytest.importorskip("helpers.blocked")
+    blocked = pytest.importorskip("helpers.lessons.nb11_cost_of_attention")
     assert_passes(check_online_softmax, blocked.online_softmax, capsys)
 
 

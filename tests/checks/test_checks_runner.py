@@ -5,14 +5,11 @@ variants in helpers.checks), and each test asserts on a phrase that only that mi
 feedback contains.
 """
 
-import math
 
 import numpy as np
 import pytest
 
-import helpers
-from helpers import checks
-from helpers.checks import (
+from helpers import (
     check_attention,
     check_causal_mask,
     check_layer_norm,
@@ -24,7 +21,8 @@ from helpers.checks import (
     check_split_heads,
 )
 
-import oracle  # tests/oracle.py: loops straight from the formulas
+from common import assert_fails, assert_passes, run, stable_softmax, swap
+
 
 
 # ====================================================================== shared behaviour

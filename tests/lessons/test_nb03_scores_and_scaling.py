@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import softmax
-from helpers.scaling import (
+from helpers import (
     Saturation,
     ScalingDemo,
     ScoreVariance,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from helpers import causal_mask, scaled_dot_product_attention
-from helpers.masking import (
+from helpers import (
     CONVENTIONS,
     mask_as,
     mask_from,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import Table, multi_head_attention
-from helpers.heads import (
+from helpers import (
     HeadsConfig,
     head_attention,
     head_contributions,
@@ -381,7 +381,7 @@ def test_show_head_draws_and_returns_the_head(monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    import helpers.heads as heads_module
+    import helpers.lessons.nb07_eight_heads as heads_module
 
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
@@ -398,7 +398,7 @@ def test_show_head_draws_and_returns_the_head(monkeypatch):
 
 def test_head_explorer_redraws_the_chosen_sentence_and_head(monkeypatch):
     import helpers
-    import helpers.heads as heads_module
+    import helpers.lessons.nb07_eight_heads as heads_module
 
     calls = []
     monkeypatch.setattr(heads_module, "show_head", lambda X, tokens, *rest: calls.append((tokens, rest[-1])))

@@ -10,8 +10,9 @@ import pytest
 
 import helpers
 import oracle
-from helpers import training
-from helpers.training import (
+from common import small_model
+from helpers.lessons import nb09_heads_that_learn as training
+from helpers import (
     COLOURS,
     PARAM_NAMES,
     SHAPES,
@@ -20,11 +21,8 @@ from helpers.training import (
     TrainedModel,
     accuracy,
     answer_losses,
-    attention_by_distance,
     attention_on_targets,
-    check_softmax_backward,
     cross_entropy,
-    example_attention,
     forward,
     head_mask_without,
     head_roles,
@@ -41,7 +39,7 @@ from helpers.training import (
     weights_checksum,
 )
 
-STORED = pathlib.Path(__file__).resolve().parent.parent / "data" / "trained_heads.npz"
+STORED = pathlib.Path(__file__).resolve().parents[2] / "data" / "trained_heads.npz"
 STORED_VARIANTS = STORED.with_name("trained_heads_variants.npz")
 REL_TOL = 1e-6  # gradients vs central finite differences, float64
 EPS = 1e-5  # finite-difference step
@@ -110,16 +108,6 @@ def test_token_labels():
     assert token_labels([0, 16]) == ["red ●", "·"]
     with pytest.raises(ValueError, match="1-D"):
         token_labels(data.tokens)
-
-
-# ---------------------------------------------------------------- forward, against loops
-
-
-def small_model(d_model=8, n_heads=2, seed=0):
-    """Untrained float64 weights with a non-zero readout bias, so every gradient is non-trivial."""
-    params = init_params(Config(d_model=d_model, n_heads=n_heads, seed=seed))
-    params["b_r"] = np.random.default_rng(seed + 50).standard_normal(params["b_r"].shape)
-    return params
 
 
 @pytest.mark.parametrize("d_model, n_heads, seed", [(8, 2, 0), (12, 3, 1)])

@@ -1,6 +1,6 @@
-"""helpers.block (notebook 10) against loops written straight from the paper's formulas.
+"""helpers.lessons.nb10_transformer_block (notebook 10) against loops written straight from the paper's formulas.
 
-The references below share no code with helpers.block: positional encodings entry by entry with
+The references below share no code with helpers.lessons.nb10_transformer_block: positional encodings entry by entry with
 math.sin / math.cos, layer norm and the feed-forward network with Python loops over tokens and
 features, and multi-head attention from tests/oracle.py. They are composed step by step into the
 block of Figure 1 (post-norm, as in the paper, and pre-norm) and compared in float64 to 1e-12.
@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 
 import oracle
-from helpers.attention import causal_mask, init_mha_weights
-from helpers.block import (
+from helpers import (
+    causal_mask,
+    init_mha_weights,
+)
+from helpers import (
     BlockWeights,
     add_and_norm,
     decoder_block,

@@ -9,7 +9,7 @@ import pytest
 
 import oracle
 from helpers import causal_mask, scaled_dot_product_attention, softmax
-from helpers.blocked import (
+from helpers import (
     attention_memory_bytes,
     blocked_attention,
     online_softmax,

@@ -1,3 +1,21 @@
+"""The classroom diagrams: matrix products, the concat of heads, the road map, sentence links, the block."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from drawn import SMALL, TOKENS, texts  # tests/show/drawn.py
+from helpers import (
+    OKABE_ITO,
+    init_mha_weights,
+    plot_concat_shapes,
+    plot_matrix_product,
+    plot_roadmap,
+)
+
+
 # ---------------------------------------------------------------- plot_matrix_product
 
 
@@ -122,7 +140,7 @@ def test_plot_sentence_links_draws_one_arc_per_relationship():
     from matplotlib.patches import FancyArrowPatch
 
     from helpers import get_sentence
-    from helpers.plots import plot_sentence_links
+    from helpers.show.diagrams import plot_sentence_links
 
     sentence = get_sentence("keys_sarah")
     fig = plot_sentence_links(sentence)
@@ -139,7 +157,7 @@ def test_plot_sentence_links_draws_one_arc_per_relationship():
 
 def test_plot_sentence_links_rejects_a_relationship_outside_the_sentence():
     from helpers.data import Relationship, Sentence
-    from helpers.plots import plot_sentence_links
+    from helpers.show.diagrams import plot_sentence_links
 
     bad = Sentence(id="x", text="a b", seed="001", tokens=("a", "b"),
                    relationships=(Relationship(source=0, target=5, kind="k", description="d"),))
@@ -154,7 +172,7 @@ def test_plot_sentence_links_rejects_a_relationship_outside_the_sentence():
 def test_plot_transformer_block_draws_the_boxes(norm_first, expected):
     import matplotlib.pyplot as plt
 
-    from helpers.block import plot_transformer_block
+    from helpers.show.diagrams import plot_transformer_block
 
     ax = plot_transformer_block(norm_first=norm_first)
     texts = [t.get_text() for t in ax.texts]

@@ -1,44 +1,21 @@
 """The classroom figures: right objects, titles, labels, panel counts, and clear errors (Agg backend)."""
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-
-from helpers import init_mha_weights, multi_head_attention  # noqa: E402
-from helpers import plots  # noqa: E402
-from helpers.plots import (  # noqa: E402
-    OKABE_ITO,
+from drawn import SMALL, TOKENS, tick_labels  # tests/show/drawn.py
+from helpers import (
+    init_mha_weights,
+    multi_head_attention,
     plot_attention,
-    plot_concat_shapes,
     plot_heads,
     plot_heatmap,
-    plot_matrix_product,
-    plot_roadmap,
     plot_weights_bar,
-    use_classroom_style,
 )
-
-TOKENS = "The kids were scared of the lions so they left right away".split()
-SMALL = ["Action", "gets", "results"]
-
-
-@pytest.fixture(autouse=True)
-def close_figures(monkeypatch):
-    """No test may call plt.show(); every figure is closed afterwards."""
-
-    def no_show(*args, **kwargs):
-        raise AssertionError("plot functions must not call plt.show()")
-
-    monkeypatch.setattr(plt, "show", no_show)
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +25,6 @@ def heads():
     X = rng.normal(size=(len(TOKENS), 16)).astype(np.float32)
     _, A = multi_head_attention(X, *init_mha_weights(16, 8, seed=0), 8)
     return A
-
-
-def texts(artist):
-    """Every non-empty string drawn in a Figure or Axes."""
-    return [t.get_text() for t in artist.findobj(Text) if t.get_text()]
-
-
-def tick_labels(ax, axis):
-    """The tick label strings of ax's x or y axis."""
-    labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
-    return [t.get_text() for t in labels]
 
 
 # ---------------------------------------------------------------- plot_heatmap

@@ -1,12 +1,27 @@
+"""The classroom style: rcParams, the palette, one format for numbers and vectors."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from helpers import (
+    CLASSROOM_RC,
+    OKABE_ITO,
+    format_number,
+    format_vector,
+    use_classroom_style,
+)
+
+
 # ---------------------------------------------------------------- style
 
 
 def test_use_classroom_style_is_idempotent():
     with plt.rc_context():
         use_classroom_style()
-        first = {k: plt.rcParams[k] for k in plots.CLASSROOM_RC}
+        first = {k: plt.rcParams[k] for k in CLASSROOM_RC}
         use_classroom_style()
-        assert {k: plt.rcParams[k] for k in plots.CLASSROOM_RC} == first
+        assert {k: plt.rcParams[k] for k in CLASSROOM_RC} == first
         assert plt.rcParams["font.size"] >= 14
         assert plt.rcParams["axes.titlesize"] > plt.rcParams["font.size"]
         assert plt.rcParams["image.cmap"] == "viridis"

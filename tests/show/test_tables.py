@@ -1,11 +1,11 @@
 """The slides' tables: step_values against loops from the formula, exact cells, reprs, bad input."""
 
-import math
 
 import numpy as np
 import pytest
 
-from helpers.tables import (
+from common import K4, Q4, V4
+from helpers import (
     STEPS,
     Table,
     format_number,
@@ -14,15 +14,12 @@ from helpers.tables import (
     qkv_table,
     scaled_header,
     step_table,
-    step_values,
 )
+from oracle import loop_step
+
+
 
 TOKENS = ["Action", "gets", "results"]
-
-# A hand-checkable example with d_k = 4 (so √d_k = 2) and d_v = 2.
-Q4 = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 2.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
-K4 = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
-V4 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 
 
 # ---------------------------------------------------------------- step_table
