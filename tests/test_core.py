@@ -1,4 +1,4 @@
-"""helpers/attention.py against the loop reference in tests/oracle.py, plus its properties and errors."""
+"""helpers/core.py against the loop reference in tests/oracle.py, plus its properties and errors."""
 
 import math
 import re

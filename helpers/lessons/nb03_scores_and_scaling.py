@@ -1,6 +1,6 @@
 """Why scores are divided by √d_k, and what the softmax does with them: experiments and figures (notebooks 03, 04).
 
-The math is in small pure functions (tests/test_scaling.py checks each against loops or a closed
+The math is in small pure functions (tests/lessons/test_nb03_scores_and_scaling.py checks each against loops or a closed
 form); the plot_* functions only draw what those functions return, for the static figures and
 the widgets of notebooks 03 (the d_k slider) and 04 (the temperature slider).
 

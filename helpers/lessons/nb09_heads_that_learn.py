@@ -729,7 +729,7 @@ def _check_params(params, config, where):
 def _check_config(config):
     """The Config with ints and floats checked, or ValueError naming the field."""
     if not isinstance(config, Config):
-        raise ValueError(f"expected a helpers.training.Config, got {type(config).__name__}")
+        raise ValueError(f"expected a helpers.Config, got {type(config).__name__}")
     for name in ("d_model", "n_heads", "T", "min_len", "batch", "steps"):
         check_positive_int(getattr(config, name), f"config.{name}")
     for name in ("seed", "data_seed"):

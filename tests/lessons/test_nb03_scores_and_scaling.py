@@ -1,4 +1,4 @@
-"""helpers/scaling.py (notebooks 03 and 04) against loops written from the formulas, closed forms and finite differences."""
+"""helpers/lessons/nb03_scores_and_scaling.py against loops written from the formulas, closed forms and finite differences."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""helpers/masking.py against loops written straight from the formulas, plus dtypes, properties and errors.
+"""helpers/lessons/nb06_causal_attention.py against loops written straight from the formulas, plus dtypes, properties and errors.
 
 The references below use only Python floats, math.exp and `for` loops over the indices
 (batch entry, query i, key j, feature d): no vectorised numpy, no calls into helpers.

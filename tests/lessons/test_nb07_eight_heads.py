@@ -1,4 +1,4 @@
-"""helpers/heads.py against explicit loops and closed forms written here, plus dtypes and errors."""
+"""helpers/lessons/nb07_eight_heads.py against explicit loops and closed forms written here, plus dtypes and errors."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""helpers/blocked.py (notebook 11): blocked attention and the online softmax against loop references,
+"""helpers/lessons/nb11_cost_of_attention.py: blocked attention and the online softmax against loop references,
 the full computation, and a measured memory property."""
 
 import math
