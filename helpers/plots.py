@@ -473,7 +473,8 @@ def plot_sentence_links(sentence, title=None, highlight_kind=None):
     """A sentence as a row of tokens with an arc for each relationship the slides point out (notebook 00).
 
     `sentence` is a helpers.data.Sentence (tokens and relationships); arcs go from the source token
-    (the one that needs context, e.g. "they") to its target ("kids"), labelled with the kind.
+    (the one that needs context, e.g. "they") to its target ("kids"), labelled with the kind. Words are
+    numbered from 1 under the boxes, as the text of the series counts them.
     """
     tokens = list(sentence.tokens)
     rels = list(sentence.relationships)
@@ -503,7 +504,7 @@ def plot_sentence_links(sentence, title=None, highlight_kind=None):
                                     facecolor="#fff3d6" if i in involved else "#f2f2f2", edgecolor="#4d4d4d", lw=1.2))
         ax.text(cx, 0.0, tok, ha="center", va="center", fontsize=FONT_SIZE + 1,
                 fontweight="bold" if i in involved else "normal")
-        ax.text(cx, -0.5, str(i), ha="center", va="center", fontsize=TICK_SIZE - 2, color="#666666")
+        ax.text(cx, -0.5, str(i + 1), ha="center", va="center", fontsize=TICK_SIZE - 2, color="#666666")  # words from 1
     top = 0.6
     for rel in rels:
         x0, x1 = xs[rel.source], xs[rel.target]
