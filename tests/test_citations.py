@@ -69,7 +69,8 @@ def learner_files():
 @pytest.mark.parametrize("path", learner_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_transcript_ids_or_outside_paths(path):
     problems = problems_in(path)
-    assert not problems, f"{path.relative_to(ROOT)} cites a lecture by its file or points outside the repository:\n" + "\n".join(problems)
+    where = path.relative_to(ROOT)
+    assert not problems, f"{where} names a transcript or a path outside the repository:\n" + "\n".join(problems)
 
 
 def test_the_checks_catch_what_they_should(tmp_path):

@@ -205,7 +205,7 @@ ROADMAP = (
 
 
 def plot_roadmap(highlight=None):
-    """The series as a road map: the slides' pipeline 01 → 08 (06 a decoder-only branch), then 09 … 11 (notebook 00).
+    """The road map: the slides' pipeline 01 → 08 (06 a decoder-only branch), then 09 … 11 (notebook 00).
 
     `highlight` is a notebook number (0 … 11) to emphasise, e.g. the notebook it is shown in.
     """
