@@ -50,5 +50,6 @@ from .plots import (
     use_classroom_style,
 )
 from .tables import Table, format_vector, matrix_table, qkv_table, step_table, step_values
+from .lessons.nb12_heads_of_a_real_model import load_pretrained, load_pronoun_eval  # last: it uses the above
 
 __version__ = "0.1.0"
