@@ -70,13 +70,12 @@ def _erf(x):
 def gelu(x):
     """The exact (erf) GELU of BERT: GELU(x) = x · ½ (1 + erf(x / √2)) (notebook 12).
 
-    x float array -> same shape and dtype. erf is evaluated to 1.5e-7 (float32 round-off), not by tanh.
+    x float array -> same shape and dtype. erf is evaluated to 1.5e-7 (float32 round-off), not by the tanh formula.
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"gelu needs a float array, got dtype {x.dtype}")
-    # computed in float64 for the polynomial, returned in x's dtype
-    return (x * 0.5 * (1.0 + _erf(x.astype(np.float64) / math.sqrt(2.0)))).astype(x.dtype)
+    return x * 0.5 * (1.0 + _erf(x * (1.0 / math.sqrt(2.0))))  # Python floats keep float32 float32
 
 
 # ---------------------------------------------------------------- weights
