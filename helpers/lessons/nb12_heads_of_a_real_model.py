@@ -42,6 +42,7 @@ __all__ = [
     "ROLE_NAMES",
     "draw_head",
     "figure_png",
+    "pretrained_explorer",
 ]
 
 MODEL_DIR_NAME = "all-MiniLM-L6-v2"
@@ -605,3 +606,48 @@ def figure_png(fig, dpi=100):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def pretrained_explorer(model, text="The kids were scared of the lions, so they left right away.", layer=3, head=1,
+                        width=9.0, height=4.2):
+    """A text box, a layer and a head chooser ("all" = the layer's 12 heads) redrawing draw_head in place.
+
+    Thin layer over model.run and draw_head (both tested without a browser): the figure is a matplotlib
+    Figure built without pyplot, shown as PNG in an ipywidgets.Image whose value is replaced on every change.
+    A text the model refuses (empty, too long) shows the error message and keeps the last figure.
+    Returns an ipywidgets.VBox (children: text box, choosers, message, image).
+    """
+    import html
+
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    model.run(text)  # a bad first text raises ValueError here, not inside the widget
+    if not (0 <= layer < model.n_layers) or not (head is None or 0 <= head < model.n_heads):
+        raise ValueError(f"layer must be in 0..{model.n_layers - 1} and head None or in 0..{model.n_heads - 1}, "
+                         f"got layer={layer!r}, head={head!r}")
+    fig = Figure(figsize=(width, height))
+    box = widgets.Text(value=text, description="sentence", continuous_update=True,
+                       layout=widgets.Layout(width="640px"))
+    layer_menu = widgets.Dropdown(options=list(range(model.n_layers)), value=layer, description="layer",
+                                  layout=widgets.Layout(width="160px"))
+    head_menu = widgets.Dropdown(options=[("all", -1)] + [(str(h), h) for h in range(model.n_heads)],
+                                 value=-1 if head is None else head, description="head",
+                                 layout=widgets.Layout(width="160px"))
+    message = widgets.HTML(value="")
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width=f"{int(width * 100)}px"))
+
+    def redraw(_change=None):
+        try:
+            result = model.run(box.value)
+        except ValueError as e:
+            message.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+            return
+        message.value = ""
+        draw_head(fig, result, int(layer_menu.value), None if head_menu.value < 0 else int(head_menu.value))
+        image.value = figure_png(fig)
+
+    for w in (box, layer_menu, head_menu):
+        w.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([box, widgets.HBox([layer_menu, head_menu]), message, image])
