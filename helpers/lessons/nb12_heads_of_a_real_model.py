@@ -35,6 +35,7 @@ __all__ = [
     "encoder_layer",
     "rank_heads",
     "token_index",
+    "word_token_indices",
     "load_pronoun_eval",
     "pronoun_head_scores",
     "pronoun_baselines",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 MODEL_DIR_NAME = "all-MiniLM-L6-v2"
+CACHE_SIZE = 256  # run() remembers this many texts (the notebook runs the evaluation texts twice)
 # SHA-256 of the files in data/all-MiniLM-L6-v2/, as data/make_pretrained.py writes them.
 PRETRAINED_SHA256 = {
     "model.safetensors": "79ae579c6e9174cb04db84c8b56d3018e69b3e45969ac62d0570d98552729882",
@@ -238,6 +240,7 @@ class PretrainedEncoder:
         self.type_embedding = tensors["embeddings.token_type_embeddings.weight"][0]  # (d_model,)
         self.gamma_0 = tensors["embeddings.LayerNorm.weight"]
         self.beta_0 = tensors["embeddings.LayerNorm.bias"]
+        self._cache = {}  # text -> RunResult of the model's own attention (read-only arrays), at most CACHE_SIZE
         self.layers = []
         for i in range(self.n_layers):
             fields = {}
@@ -279,8 +282,11 @@ class PretrainedEncoder:
         """Run the text through all layers: RunResult(tokens, ids, offsets, A, H), float32.
 
         A (n_layers, n_heads, T, T), H (n_layers + 1, T, d_model). `mha` replaces the series'
-        multi_head_attention in every layer (the exercise of notebook 12).
+        multi_head_attention in every layer (the exercise of notebook 12). Results of the model's own
+        attention are remembered per text (read-only arrays: copy them to change them).
         """
+        if mha is None and isinstance(text, str) and text in self._cache:
+            return self._cache[text]  # the same text again: the same (read-only) result
         tokens, ids, offsets = self.tokenize(text)
         T = len(ids)
         H = np.empty((self.n_layers + 1, T, self.d_model), dtype=np.float32)
@@ -290,7 +296,14 @@ class PretrainedEncoder:
         for i, L in enumerate(self.layers):
             X, A[i] = encoder_layer(X, L, self.n_heads, self.eps, mha)  # (T, d_model), (n_heads, T, T)
             H[i + 1] = X
-        return RunResult(tokens, ids, offsets, A, H)
+        result = RunResult(tokens, ids, offsets, A, H)
+        if mha is None:
+            for a in (ids, A, H):
+                a.flags.writeable = False
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))  # forget the oldest text
+            self._cache[text] = result
+        return result
 
 
 def _model_dir(data_dir):
@@ -361,6 +374,21 @@ def token_index(result, text, word, occurrence=0):
         if a == start and b > a:
             return i
     raise ValueError(f"no token starts at character {start} ({word!r}) in {result.tokens}")
+
+
+def word_token_indices(result, text, words):
+    """For each word of `words` (in order, as helpers.tokenize splits `text`), the index of its first WordPiece token."""
+    out, pos = [], 0
+    for w in words:
+        start = text.find(w, pos)
+        if start < 0:
+            raise ValueError(f"word {w!r} not found in the text after character {pos}")
+        pos = start + len(w)
+        hits = [i for i, (a, b) in enumerate(result.offsets) if a == start and b > a]
+        if not hits:
+            raise ValueError(f"no token starts at character {start} ({w!r}) in {result.tokens}")
+        out.append(hits[0])
+    return out
 
 
 def _word_starts(text, word):
@@ -576,11 +604,12 @@ def draw_head(fig, result, layer, head=None, query=None):
 def _draw_arcs(ax, M, toks, query=None, threshold=0.3):
     """Tokens on a line; an arc from each query to every key it gives ≥ threshold (alpha = weight)."""
     T = len(toks)
+    rows = range(T) if query is None else [query]
+    spans = [abs(i - j) for i in rows for j in range(T) if i != j and M[i, j] >= threshold]
     ax.set_xlim(-0.5, T - 0.5)
-    ax.set_ylim(-0.6, 0.6 * max(T, 2) / 2 + 0.5)
+    ax.set_ylim(-0.3 * max(T, 4) / 4, 0.3 * max(spans, default=1) + 0.3)
     for j, t in enumerate(toks):
         ax.text(j, -0.1, t, rotation=90, ha="center", va="top", fontsize=8 if T <= 20 else 6)
-    rows = range(T) if query is None else [query]
     for i in rows:
         for j in range(T):
             w = float(M[i, j])

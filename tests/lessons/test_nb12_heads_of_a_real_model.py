@@ -82,6 +82,13 @@ def test_forward_matches_the_independent_loop_oracle(model, oracle_weights, text
     np.testing.assert_allclose(r.H, H, atol=2e-3)
 
 
+def test_run_remembers_texts_read_only(model):
+    a, b = model.run(KIDS), model.run(KIDS)
+    assert a is b and not a.A.flags.writeable and not a.H.flags.writeable
+    with pytest.raises(ValueError):
+        a.A[0, 0, 0, 0] = 1.0
+
+
 def test_run_shapes_and_rows(model):
     r = model.run(KIDS)
     T = len(r.tokens)
@@ -298,6 +305,15 @@ def test_token_index_and_rank_heads(model):
     assert w0 == pytest.approx(float(r.A[l0, h0, 10, 2]))
     with pytest.raises(ValueError, match="out of range"):
         nb12.rank_heads(r.A, 99, 0)
+
+
+def test_word_token_indices_follow_the_words(model):
+    s = helpers.get_sentence("keys_sarah_paragraph")
+    r = model.run(s.text)
+    idx = nb12.word_token_indices(r, s.text, s.tokens)
+    assert len(idx) == len(s.tokens) and idx == sorted(idx)
+    for w, i in zip(s.tokens, idx):
+        assert w.lower().startswith(r.tokens[i])  # "she'll" -> "she", "Keys" -> "keys"
 
 
 def test_head_roles_against_loops(model):
