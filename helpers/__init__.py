@@ -64,6 +64,7 @@ from .lessons.nb12_heads_of_a_real_model import (  # last: it uses the names abo
     pronoun_head_scores,
     rank_heads,
     token_index,
+    word_token_indices,
 )
 
 
