@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .. import multi_head_attention
+from ..core import multi_head_attention
 from ..lessons.nb12_heads_of_a_real_model import load_pretrained
 
 __all__ = ["check_plug_in"]

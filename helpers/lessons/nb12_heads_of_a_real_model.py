@@ -20,12 +20,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import layer_norm, multi_head_attention
+from ..core import multi_head_attention
 from ..data import DATA_DIR
+from .nb10_transformer_block import layer_norm
 
 __all__ = [
+    "CACHE_SIZE",
+    "MODEL_DIR_NAME",
     "PRETRAINED_SHA256",
-    "PRONOUN_EVAL_SHA256",
+    "expected_shapes",
     "LayerWeights",
     "PretrainedEncoder",
     "RunResult",
@@ -39,8 +42,8 @@ __all__ = [
     "load_pronoun_eval",
     "pronoun_head_scores",
     "pronoun_baselines",
-    "head_roles",
-    "ROLE_NAMES",
+    "key_role_shares",
+    "KEY_ROLES",
     "draw_head",
     "figure_png",
     "pretrained_explorer",
@@ -56,7 +59,6 @@ PRETRAINED_SHA256 = {
     "LICENSE": "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30",
     "NOTICE": "be11452ba4357e7fac70e3e8b85e016f712f69d37ec0454bc6c2bb74ff3f9322",
 }
-PRONOUN_EVAL_SHA256 = None  # filled in below once the evaluation set is final (see tests)
 
 
 # ---------------------------------------------------------------- GELU
@@ -528,13 +530,13 @@ def pronoun_baselines(items):
 
 
 # ---------------------------------------------------------------- what heads mostly do
-ROLE_NAMES = ("previous token", "next token", "same token", "[CLS]", "[SEP]", "punctuation", "content")
+KEY_ROLES = ("previous token", "next token", "same token", "[CLS]", "[SEP]", "punctuation", "content")
 
 
-def head_roles(A, tokens):
+def key_role_shares(A, tokens):
     """Average weight each head puts on each kind of key, over the query tokens of one text.
 
-    A (n_layers, n_heads, T, T), tokens (T,) -> (n_layers, n_heads, 7) in the order of ROLE_NAMES;
+    A (n_layers, n_heads, T, T), tokens (T,) -> (n_layers, n_heads, 7) in the order of KEY_ROLES;
     each query row sums to 1, so each head's 7 numbers sum to 1 (a key counts once: previous/next/
     same first, then [CLS], [SEP], punctuation, the rest is 'content').
     """
@@ -561,8 +563,8 @@ def head_roles(A, tokens):
                 kind[i, j] = 5
             else:
                 kind[i, j] = 6
-    out = np.zeros(A.shape[:2] + (len(ROLE_NAMES),))
-    for r in range(len(ROLE_NAMES)):
+    out = np.zeros(A.shape[:2] + (len(KEY_ROLES),))
+    for r in range(len(KEY_ROLES)):
         out[..., r] = (A * (kind == r)).sum(axis=-1).mean(axis=-1)  # sum over keys, mean over queries
     return out
 

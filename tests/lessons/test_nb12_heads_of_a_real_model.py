@@ -312,10 +312,10 @@ def test_word_token_indices_follow_the_words(model):
         assert w.lower().startswith(r.tokens[i])  # "she'll" -> "she", "Keys" -> "keys"
 
 
-def test_head_roles_against_loops(model):
+def test_key_role_shares_against_loops(model):
     r = model.run("Keys on the table belong to Sarah.")
-    roles = nb12.head_roles(r.A, r.tokens)
-    assert roles.shape == (6, 12, len(nb12.ROLE_NAMES))
+    roles = nb12.key_role_shares(r.A, r.tokens)
+    assert roles.shape == (6, 12, len(nb12.KEY_ROLES))
     np.testing.assert_allclose(roles.sum(-1), 1.0, atol=1e-5)
     T = len(r.tokens)
     prev = np.mean([r.A[1, 3, i, i - 1] for i in range(1, T)] + [0.0])  # query 0 has no previous token
