@@ -7,7 +7,9 @@ Targets (issue 10): run() on a 16-token sentence ≤ 20 ms median on 2 cores, so
 answers as the learner types; load_pretrained() ≤ 2 s. Each load is timed in a fresh Python
 process (so the import of helpers, safetensors and tokenizers counts, as in a fresh kernel) and
 in-process (the file read, the float16 -> float32 conversion, the checks). The load average is
-printed at the start and the end: figures taken on a busy machine say little.
+printed at the start and the end: figures taken on a busy machine say little. On a machine busier
+than its cores, OpenBLAS's threads wait for each other and small products slow down by 10x or more;
+`OPENBLAS_NUM_THREADS=1 python benchmarks/bench_pretrained.py` shows how much of the time that is.
 """
 
 import argparse
@@ -37,11 +39,11 @@ def main():
         loads.append(time.perf_counter() - t)
     fresh = [float(subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True, check=True).stdout)
              for _ in range(args.loads)]
-    T = len(model.run(SENTENCE).tokens)
+    T = len(model.run(SENTENCE, remember=False).tokens)
     runs = []
     for _ in range(args.runs):
         t = time.perf_counter()
-        model.run(SENTENCE)
+        model.run(SENTENCE, remember=False)  # computed afresh every time (run() remembers texts otherwise)
         runs.append(time.perf_counter() - t)
     print(f"run({T} tokens):            median {1e3 * statistics.median(runs):6.1f} ms, "
           f"best {1e3 * min(runs):6.1f} ms over {args.runs} runs   (target ≤ 20 ms median)")

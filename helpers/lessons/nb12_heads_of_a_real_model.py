@@ -280,14 +280,16 @@ class PretrainedEncoder:
         E = self.word_embeddings[ids] + self.position_embeddings[:T] + self.type_embedding  # (T, d_model)
         return layer_norm(E, self.gamma_0, self.beta_0, eps=self.eps)
 
-    def run(self, text, mha=None):
+    def run(self, text, mha=None, remember=True):
         """Run the text through all layers: RunResult(tokens, ids, offsets, A, H), float32.
 
         A (n_layers, n_heads, T, T), H (n_layers + 1, T, d_model). `mha` replaces the series'
         multi_head_attention in every layer (the exercise of notebook 12). Results of the model's own
-        attention are remembered per text (read-only arrays: copy them to change them).
+        attention are remembered per text (read-only arrays: copy them to change them); remember=False
+        computes afresh and keeps nothing (benchmarks/bench_pretrained.py times that).
         """
-        if mha is None and isinstance(text, str) and text in self._cache:
+        remember = remember and mha is None
+        if remember and isinstance(text, str) and text in self._cache:
             return self._cache[text]  # the same text again: the same (read-only) result
         tokens, ids, offsets = self.tokenize(text)
         T = len(ids)
@@ -299,7 +301,7 @@ class PretrainedEncoder:
             X, A[i] = encoder_layer(X, L, self.n_heads, self.eps, mha)  # (T, d_model), (n_heads, T, T)
             H[i + 1] = X
         result = RunResult(tokens, ids, offsets, A, H)
-        if mha is None:
+        if remember:
             for a in (ids, A, H):
                 a.flags.writeable = False
             if len(self._cache) >= CACHE_SIZE:

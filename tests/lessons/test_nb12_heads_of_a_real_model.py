@@ -87,6 +87,8 @@ def test_run_remembers_texts_read_only(model):
     assert a is b and not a.A.flags.writeable and not a.H.flags.writeable
     with pytest.raises(ValueError):
         a.A[0, 0, 0, 0] = 1.0
+    c = model.run(KIDS, remember=False)
+    assert c is not a and c.A.flags.writeable and np.array_equal(c.A, a.A)
 
 
 def test_run_shapes_and_rows(model):
