@@ -57,7 +57,7 @@ def bert_forward(weights, ids, n_layers=6, n_heads=12, eps=1e-12):
     for layer in range(n_layers):
         p = f"encoder.layer.{layer}."
 
-        def g(name):
+        def g(name, p=p):
             return w[p + name]
 
         q = [_linear(g("attention.self.query.weight"), g("attention.self.query.bias"), x) for x in X]

@@ -26,27 +26,27 @@ from .nb10_transformer_block import layer_norm
 
 __all__ = [
     "CACHE_SIZE",
+    "KEY_ROLES",
     "MODEL_DIR_NAME",
     "PRETRAINED_SHA256",
-    "expected_shapes",
     "LayerWeights",
     "PretrainedEncoder",
-    "RunResult",
     "PronounItem",
-    "gelu",
-    "load_pretrained",
+    "RunResult",
+    "draw_head",
     "encoder_layer",
+    "expected_shapes",
+    "figure_png",
+    "gelu",
+    "key_role_shares",
+    "load_pretrained",
+    "load_pronoun_eval",
+    "pretrained_explorer",
+    "pronoun_baselines",
+    "pronoun_head_scores",
     "rank_heads",
     "token_index",
     "word_token_indices",
-    "load_pronoun_eval",
-    "pronoun_head_scores",
-    "pronoun_baselines",
-    "key_role_shares",
-    "KEY_ROLES",
-    "draw_head",
-    "figure_png",
-    "pretrained_explorer",
 ]
 
 MODEL_DIR_NAME = "all-MiniLM-L6-v2"
@@ -347,7 +347,7 @@ def load_pretrained(data_dir=None):
     _check_tensors(path, header, shapes)
     try:
         raw = load_file(str(path))
-    except Exception as e:  # the safetensors library's own error type
+    except Exception as e:  # noqa: BLE001 — the safetensors library's own error types vary by version
         raise ValueError(f"{path} could not be read as safetensors ({e})") from None
     tensors = {}
     for name in shapes:
@@ -357,7 +357,7 @@ def load_pretrained(data_dir=None):
         tensors[name] = a
     try:
         tokenizer = Tokenizer.from_file(str(paths["tokenizer.json"]))
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 — the tokenizers library raises its own exception types
         raise ValueError(f"{paths['tokenizer.json']} could not be read as a tokenizer ({e})") from None
     tokenizer.no_truncation()  # the file asks for 128: we want every token, and an error past 512
     tokenizer.no_padding()

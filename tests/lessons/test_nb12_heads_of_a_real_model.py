@@ -21,11 +21,11 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: oracle_bert
-import oracle_bert  # noqa: E402
+import oracle_bert
 
-import helpers  # noqa: E402
-from helpers.data import DATA_DIR  # noqa: E402
-from helpers.lessons import nb12_heads_of_a_real_model as nb12  # noqa: E402
+import helpers
+from helpers.data import DATA_DIR
+from helpers.lessons import nb12_heads_of_a_real_model as nb12
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = Path(DATA_DIR) / "all-MiniLM-L6-v2"
@@ -358,14 +358,14 @@ def test_pronoun_eval_validation(tmp_path, edit, message):
 
 def test_pronoun_scores_against_loops(model):
     items = helpers.load_pronoun_eval()[:4]
-    correct, w_right, w_wrong = nb12.pronoun_head_scores(model, items)
+    correct, _, _ = nb12.pronoun_head_scores(model, items)
     assert correct.shape == (4, 6, 12)
     for k, it in enumerate(items):
         r = model.run(it.text)
         toks = r.tokens
         p = toks.index(it.pronoun.lower())
         right = toks.index(it.answer.lower())
-        wrong = toks.index([c for c in it.candidates if c != it.answer][0].lower())
+        wrong = toks.index(next(c for c in it.candidates if c != it.answer).lower())
         assert np.array_equal(correct[k], r.A[:, :, p, right] > r.A[:, :, p, wrong])
     base = nb12.pronoun_baselines(items)
     assert base["first noun"] + base["nearest noun"] == pytest.approx(1.0)
