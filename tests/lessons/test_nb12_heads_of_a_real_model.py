@@ -91,6 +91,23 @@ def test_run_remembers_texts_read_only(model):
     assert c is not a and c.A.flags.writeable and np.array_equal(c.A, a.A)
 
 
+def test_run_many_equals_run_one_by_one():
+    fresh = helpers.load_pretrained()  # nothing remembered yet
+    texts = ["Love Apple phones", KIDS, "Keys on the table belong to Sarah.", "Love Apple phones"]
+    many = fresh.run_many(texts)
+    assert [r.tokens for r in many] == [fresh.run(t, remember=False).tokens for t in texts]
+    for t, r in zip(texts, many):
+        one = fresh.run(t, remember=False)
+        assert r.A.shape == one.A.shape and r.H.shape == one.H.shape and r.A.dtype == np.float32
+        np.testing.assert_allclose(r.A, one.A, atol=1e-5)
+        np.testing.assert_allclose(r.H, one.H, atol=1e-4)
+    assert many[0] is many[3] is fresh.run("Love Apple phones")
+    with pytest.raises(ValueError, match="non-empty list"):
+        fresh.run_many("Love Apple phones")
+    with pytest.raises(ValueError, match="empty or blank"):
+        fresh.run_many(["fine", " "])
+
+
 def test_run_shapes_and_rows(model):
     r = model.run(KIDS)
     T = len(r.tokens)
