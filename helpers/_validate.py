@@ -3,23 +3,29 @@
 import numpy as np
 
 __all__ = [
-    "as_boolean",
+    "as_bias",
     "as_bool_mask",
+    "as_boolean",
     "as_float_array",
     "as_labels",
     "as_matrix",
+    "as_mha_inputs",
     "as_numeric",
     "as_optional_labels",
+    "as_qkv",
     "as_real_array",
     "as_scores",
     "check_batch",
     "check_decimals",
+    "check_heads_cut",
     "check_heads_divide",
     "check_positive_int",
     "check_projections",
     "check_qk",
     "check_query",
+    "check_rows_to_normalise",
     "check_sentence_qkv",
+    "check_softmax_input",
     "mask_row",
 ]
 
@@ -248,3 +254,90 @@ def as_matrix(M, name, finite=True):
     if finite and not np.isfinite(arr).all():
         raise ValueError(f"{name} of shape {arr.shape} contains NaN or inf")
     return arr
+
+
+def check_heads_cut(n, n_heads, where, unit):
+    """n // n_heads, or ValueError "<where>: <n> <unit> are not divisible by n_heads = …"."""
+    n_heads = check_positive_int(n_heads, "n_heads")
+    if n % n_heads:
+        raise ValueError(f"{where}: {n} {unit} are not divisible by n_heads = {n_heads}")
+    return n // n_heads
+
+
+def check_softmax_input(x, m, axis):
+    """ValueError unless every slice of x along `axis` has a finite entry (m: its maximum, keepdims)."""
+    if not np.isneginf(m).any():
+        return
+    if x.ndim == 1:
+        raise ValueError(f"softmax input of shape {x.shape} is all -inf: at least one entry must be finite")
+    first = tuple(int(i) for i in np.argwhere(np.isneginf(m))[0])
+    raise ValueError(
+        f"softmax input of shape {x.shape} has {int(np.isneginf(m).sum())} slice(s) along axis {axis} "
+        f"that are all -inf (the first at index {first}); every row needs at least one finite entry"
+    )
+
+
+def check_rows_to_normalise(row_max, what):
+    """ValueError unless every row of scores has a finite largest entry; `what` names the scores.
+
+    `what` is a string or a function returning one (called only when raising, so it costs nothing
+    on the way through). A row of -inf has nothing to normalise; +inf or NaN means the products overflowed.
+    """
+    if np.isfinite(row_max).all():
+        return
+    what = what() if callable(what) else what
+    if np.isneginf(row_max).all(where=~np.isfinite(row_max)):
+        n = int(np.isneginf(row_max).sum())
+        raise ValueError(f"{what} has {n} row(s) whose allowed entries are all -inf: there is nothing to normalise")
+    raise ValueError(f"{what} overflow {row_max.dtype}: scale the inputs down or use float64")
+
+
+def as_qkv(Q, K, V=None, *, mask=None):
+    """Q, K (and V, mask) as float arrays of matching shapes for attention, or ValueError naming them.
+
+    Q (..., T_q, d_k), K (..., T_k, d_k), V (..., T_k, d_v) with batch axes that broadcast; the mask
+    boolean, broadcast to the scores' shape (..., T_q, T_k). Returns (Q, K) without V, else (Q, K, V, mask).
+    """
+    Q = as_float_array(Q, "Q", min_ndim=2)
+    K = as_float_array(K, "K", min_ndim=2)
+    if V is None:
+        check_qk(Q, K)
+        return Q, K
+    V = as_float_array(V, "V", min_ndim=2)
+    check_qk(Q, K)
+    if V.shape[-2] != K.shape[-2]:
+        raise ValueError(
+            f"K and V must have the same number of tokens T_k: K has shape {K.shape}, V has shape {V.shape}"
+        )
+    check_batch(Q.shape, V.shape, "Q", "V")
+    check_batch(K.shape, V.shape, "K", "V")
+    if mask is not None:
+        scores_shape = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2]) + (Q.shape[-2], K.shape[-2])
+        mask = as_bool_mask(mask, scores_shape)
+    return Q, K, V, mask
+
+
+def as_mha_inputs(X, weights, biases, n_heads, mask):
+    """The inputs of multi-head attention checked: X, (W_q, W_k, W_v, W_o), (b_q, b_k, b_v, b_o), mask.
+
+    Each W (d_model, d_model), each bias None or (d_model,), n_heads dividing d_model, the mask boolean
+    and broadcast to (..., T, T), returned as (..., 1, T, T) so that every head shares it.
+    """
+    X = as_float_array(X, "X", min_ndim=2)
+    n_heads = check_positive_int(n_heads, "n_heads")
+    *batch, T, d_model = X.shape
+    weights = check_projections(X, dict(zip(("W_q", "W_k", "W_v", "W_o"), weights)))
+    check_heads_divide(d_model, n_heads, f"X of shape {X.shape}")
+    biases = [None if b is None else as_bias(b, name, d_model) for b, name in zip(biases, ("b_q", "b_k", "b_v", "b_o"))]
+    if mask is not None:
+        mask = as_bool_mask(mask, (*batch, T, T))  # (..., T, T)
+        mask = np.expand_dims(mask, -3)  # (..., 1, T, T): the same mask for every head
+    return X, weights, biases, mask
+
+
+def as_bias(b, name, d_model):
+    """A bias vector of shape (d_model,) as a float array, or ValueError naming its shape."""
+    b = as_float_array(b, name)
+    if b.shape != (d_model,):
+        raise ValueError(f"{name} must have shape (d_model,) = ({d_model},), got {b.shape}")
+    return b

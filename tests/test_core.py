@@ -677,3 +677,69 @@ def test_step_values_accepts_numpy_integers():
 def test_step_values_bad_shapes(Q, K, V, match):
     with pytest.raises(ValueError, match=match):
         step_values(Q, K, V, 0)
+
+
+# ---------------------------------------------------------------- biases, and the literal path beside the fast one
+
+
+def biases(seed, d_model, which="qkvo", dtype=np.float64):
+    """Seeded bias vectors (d_model,) for the letters in `which`, None for the others."""
+    rng = np.random.default_rng(seed + 100)
+    return {f"b_{c}": (rng.standard_normal(d_model).astype(dtype) if c in which else None) for c in "qkvo"}
+
+
+@pytest.mark.parametrize("which", ["qkvo", "q", "k", "v", "o", "qk"])
+@pytest.mark.parametrize("batch, T, d_model, n_heads, causal", [((), 4, 8, 2, False), ((2,), 5, 12, 3, True),
+                                                                 ((2, 2), 3, 8, 4, True)])
+def test_multi_head_attention_with_biases_matches_oracle(batch, T, d_model, n_heads, causal, which):
+    X = rand(3, *batch, T, d_model)
+    Ws = weights(3, d_model)
+    bs = biases(3, d_model, which)
+    mask = causal_mask(T) if causal else None
+    Z_ref, A_ref = oracle.multi_head_attention(X, *Ws, n_heads, mask, **bs)
+    for mha in (multi_head_attention, helpers.multi_head_attention_literal):
+        Z, A = mha(X, *Ws, n_heads, mask=mask, **bs)
+        np.testing.assert_allclose(Z, Z_ref, **TOL)
+        np.testing.assert_allclose(A, A_ref, **TOL)
+
+
+def test_biases_of_zero_change_nothing():
+    X, Ws = rand(4, 2, 5, 8), weights(4, 8)
+    zero = np.zeros(8)
+    Z, A = multi_head_attention(X, *Ws, 2)
+    Zb, Ab = multi_head_attention(X, *Ws, 2, b_q=zero, b_k=zero, b_v=zero, b_o=zero)
+    np.testing.assert_allclose(Zb, Z, **TOL)
+    np.testing.assert_allclose(Ab, A, **TOL)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_biases_keep_the_dtype(dtype):
+    X, Ws = rand(5, 3, 8, dtype=dtype), weights(5, 8, dtype=dtype)
+    Z, A = multi_head_attention(X, *Ws, 2, **biases(5, 8, dtype=dtype))
+    assert Z.dtype == A.dtype == dtype
+
+
+@pytest.mark.parametrize("name", ["b_q", "b_k", "b_v", "b_o"])
+def test_a_bias_of_the_wrong_shape_is_named(name):
+    X, Ws = rand(6, 3, 8), weights(6, 8)
+    with pytest.raises(ValueError, match=re.escape(f"{name} must have shape (d_model,) = (8,), got (3, 8)")):
+        multi_head_attention(X, *Ws, 2, **{name: np.zeros((3, 8))})
+    with pytest.raises(TypeError):
+        multi_head_attention(X, *Ws, 2, None, np.zeros(8))  # biases are keyword-only
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, TOL), (np.float32, TOL32)])
+@pytest.mark.parametrize("batch, T, d_model, n_heads", [((), 1, 4, 1), ((3,), 7, 16, 4), ((2, 2), 6, 12, 3)])
+def test_the_fast_path_equals_the_literal_formula(batch, T, d_model, n_heads, dtype, tol):
+    """multi_head_attention (1/√d_head moved into W_Q, 2-D products) gives the literal formula's numbers."""
+    X, Ws = rand(7, *batch, T, d_model, dtype=dtype), weights(7, d_model, dtype=dtype)
+    for mask in (None, causal_mask(T)):
+        Z, A = multi_head_attention(X, *Ws, n_heads, mask=mask)
+        Z_lit, A_lit = helpers.multi_head_attention_literal(X, *Ws, n_heads, mask=mask)
+        assert Z.dtype == Z_lit.dtype == dtype
+        np.testing.assert_allclose(Z, Z_lit, **tol)
+        np.testing.assert_allclose(A, A_lit, **tol)
+
+
+def test_count_parameters_with_biases():
+    assert count_parameters(512, 8, bias=True) == 4 * 512 * 512 + 4 * 512
