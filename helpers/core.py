@@ -127,6 +127,7 @@ def _masked_softmax(S, mask, what):
     """Softmax over the last axis of S, mask False -> weight 0, no key allowed -> a row of 0; no checks.
 
     The one body of every attention in the series: attention, multi-head attention, step_values.
+    S must be a new array of scores: it becomes A in place (no second (..., T_q, T_k) buffer).
     """
     empty = None
     if mask is not None:
@@ -134,7 +135,7 @@ def _masked_softmax(S, mask, what):
         S = np.where(mask | empty, S, -np.inf)  # (..., T_q, T_k): mask BEFORE the softmax
     row_max = S.max(axis=-1, keepdims=True)  # (..., T_q, 1)
     check_rows_to_normalise(row_max, what)  # a row of -inf, or scores that overflowed
-    A = S - row_max  # (..., T_q, T_k): the largest score of a row becomes 0, so exp cannot overflow
+    A = np.subtract(S, row_max, out=S)  # (..., T_q, T_k): a row's largest score becomes 0, so exp cannot overflow
     np.exp(A, out=A)
     A /= A.sum(axis=-1, keepdims=True)  # (..., T_q, T_k) / (..., T_q, 1): each row sums to 1
     if empty is not None and empty.any():
@@ -180,7 +181,7 @@ def step_values(Q, K, V, query, mask=None):
     allowed = None if mask is None else mask_row(mask, T, i)  # (T,) or None
     score = K @ Q[i]  # (T, d_k) @ (d_k,) -> (T,): score_j = q_i · k_j
     scaled = score / math.sqrt(d_k)  # (T,); a Python float keeps float32
-    weights = _masked_softmax(scaled, allowed, lambda: f"the scores of query {i}")  # (T,)
+    weights = _masked_softmax(scaled.copy(), allowed, lambda: f"the scores of query {i}")  # (T,)
     if allowed is not None:
         scaled = np.where(allowed, scaled, -np.inf).astype(score.dtype)  # as the table shows it
     weighted = weights[:, None] * V  # (T, 1) * (T, d_v) -> (T, d_v): weight_j · v_j

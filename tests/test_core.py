@@ -473,9 +473,11 @@ def test_fully_masked_query_row_gives_zero_weights_and_zero_output(dtype):
 
 def test_error_d_model_not_divisible_by_n_heads():
     X = rand(0, 4, 10)
-    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = 3")):
+    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = "
+                                                   "3")):
         split_heads(X, 3)
-    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = 3")):
+    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = "
+                                                   "3")):
         multi_head_attention(X, *weights(0, 10), 3)
     with pytest.raises(ValueError, match="d_model = 10 is not divisible by n_heads = 3"):
         init_mha_weights(10, 3)
@@ -508,10 +510,12 @@ def test_error_batch_axes_that_do_not_broadcast():
 
 def test_error_mask_that_does_not_broadcast():
     Q, K, V = rand(0, 3, 4), rand(1, 5, 4), rand(2, 5, 2)
-    with pytest.raises(ValueError, match=re.escape("mask of shape (5, 3) does not broadcast to the scores' shape (3, 5)")):
+    with pytest.raises(ValueError, match=re.escape("mask of shape (5, 3) does not broadcast to the scores' shape (3, "
+                                                   "5)")):
         scaled_dot_product_attention(Q, K, V, mask=np.ones((5, 3), dtype=bool))
     X = rand(0, 2, 4, 8)
-    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4, 4) does not broadcast to the scores' shape (2, 4, 4)")):
+    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4, 4) does not broadcast to the scores' shape "
+                                                   "(2, 4, 4)")):
         multi_head_attention(X, *weights(0, 8), 2, mask=np.ones((3, 4, 4), dtype=bool))
 
 
@@ -541,7 +545,8 @@ def test_error_empty_sequence():
 def test_error_nan_or_inf_input(bad):
     Q = rand(0, 3, 4)
     Q[1, 2] = bad
-    with pytest.raises(ValueError, match=re.escape("Q of shape (3, 4) contains NaN or inf (1 entries, first at index (1, 2))")):
+    with pytest.raises(ValueError, match=re.escape("Q of shape (3, 4) contains NaN or inf (1 entries, first at index "
+                                                   "(1, 2))")):
         scaled_dot_product_attention(Q, rand(1, 5, 4), rand(2, 5, 2))
     X = rand(0, 2, 4, 8)
     X[1, 3, 0] = bad

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from .._validate import as_float_array, check_positive_int, check_softmax_input
 from ..core import softmax
 from ..show.figures import plot_heatmap, plot_weights_bar
 from ..show.style import LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, format_number
@@ -111,7 +111,7 @@ class ScalingDemo(NamedTuple):
 
 
 def scaling_demo(d_k, T=8, seed=0):
-    """Scores q · k_j of one random query against T random keys, with and without / √d_k, and their softmax (notebook 03)."""
+    """Scores q · k_j of one random query against T random keys, with and without / √d_k, softmaxed (notebook 03)."""
     q, K = random_query_keys(d_k, T, seed)
     raw = K @ q  # (T, d_k) @ (d_k,) -> (T,)
     scaled = raw / math.sqrt(d_k)  # (T,)
@@ -191,11 +191,7 @@ def temperature_softmax(scores, tau, axis=-1):
     if not (math.isfinite(tau) and tau > 0):
         raise ValueError(f"the temperature tau must be a positive, finite number, got {tau}")
     m = np.max(x, axis=axis, keepdims=True)  # (..., 1, ...): each slice's largest score
-    if np.isneginf(m).any():
-        raise ValueError(
-            f"scores of shape {x.shape} have slices along axis {axis} that are all -inf; "
-            f"every row needs at least one finite score"
-        )
+    check_softmax_input(x, m, axis)  # a slice of -inf only has nothing to normalise
     return softmax((x - m) / tau, axis=axis)  # shift first: (s − m) / τ ≤ 0 never overflows, even for tiny τ
 
 
@@ -248,7 +244,7 @@ def plot_softmax_rows(demo, axes=None):
 
 
 def plot_scaling_view(d_k, T=8, seed=0, n_pairs=2000, score_range=70.0):
-    """The d_k slider's view: histogram of q · k with and without / √d_k, and one row's softmax both ways (notebook 03)."""
+    """The d_k slider's view: histogram of q · k with and without / √d_k, one row's softmax both ways (notebook 03)."""
     samples = score_samples(d_k, n_pairs, seed)  # (n_pairs,)
     demo = scaling_demo(d_k, T, seed)
     fig, axes = plt.subplots(1, 3, figsize=(17.0, 5.2), layout="constrained",
@@ -333,8 +329,8 @@ def plot_naive_vs_stable(scores, labels=None):
     s = as_float_array(scores, "scores", ndim=1)
     labels = _key_names(labels, s.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(s)  # (T,)
-        naive = e / e.sum()  # (T,)
+        e = np.exp(s)  # (T,): the figure writes exp(s) and its sum, so it computes them itself
+        naive = e / e.sum()  # (T,): naive_softmax, inf / inf = NaN once exp overflows
     stable = softmax(s)
     fig, axes = plt.subplots(1, 2, figsize=(13.0, 5.4), layout="constrained")
     ax = axes[0]

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validate import as_float_array, check_heads_divide, check_positive_int, check_projections
-from ..core import scaled_dot_product_attention
+from ..core import count_parameters, scaled_dot_product_attention
 from ..show.style import format_number
 from ..show.tables import Table
 
@@ -114,14 +114,14 @@ class HeadsConfig(NamedTuple):
 
 
 def heads_config(d_model, n_heads):
-    """Head size and weight counts of a layer with n_heads heads and d_model fixed, d_head = d_model / n_heads (notebook 08)."""
+    """Head size and weight counts of n_heads heads with d_model fixed: d_head = d_model / n_heads (notebook 08)."""
     d_model = check_positive_int(d_model, "d_model")
     d_head = check_heads_divide(d_model, n_heads, f"d_model = {d_model}")
     n_heads = int(n_heads)
     qkv_per_head = 3 * d_model * d_head  # W_Q^h, W_K^h, W_V^h, each (d_model, d_head)
     qkv = n_heads * qkv_per_head
     w_o = (n_heads * d_head) * d_model  # W_O: (n_heads · d_head, d_model)
-    return HeadsConfig(d_model, n_heads, d_head, qkv_per_head, qkv, w_o, qkv + w_o)
+    return HeadsConfig(d_model, n_heads, d_head, qkv_per_head, qkv, w_o, count_parameters(d_model, n_heads))
 
 
 def head_counts(d_model, max_heads=None):
@@ -202,7 +202,7 @@ def shape_walk_table(T, d_model, n_heads, title=None):
 
 
 def head_contributions(Zh, W_o):
-    """Each head's share of Z_f: Z_h W_O^h, shape (..., n_heads, T, d_model); summed over heads, concat · W_O (notebook 08).
+    """Each head's share Z_h W_O^h of Z_f, (..., n_heads, T, d_model); summed over heads: concat · W_O (notebook 08).
 
     Zh (..., n_heads, T, d_head); W_o (n_heads · d_head, d_model), whose rows h·d_head … (h+1)·d_head - 1
     are W_O^h (h = the head's index).
@@ -255,7 +255,8 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
     d_model = as_float_array(W_q, "W_q", ndim=2).shape[0]
     words = {label: list(get_sentence(sid).tokens) for label, sid in sentence_ids.items()}
     X_of = {label: embed(words[label], d_model) for label in words}  # (T, d_model): embedded once, not per redraw
-    head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)  # bad shapes or head: ValueError now, not in the widget
+    # bad shapes or head: ValueError now, not in the widget
+    head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)
 
     def draw(sentence, head):
         show_head(X_of[sentence], words[sentence], W_q, W_k, W_v, n_heads, head)

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import data as _data
 from .._validate import check_positive_int
-from ..core import causal_mask, init_mha_weights, merge_heads, split_heads
+from ..core import causal_mask, init_mha_weights, merge_heads, scaled_dot_product_attention, split_heads
 
 __all__ = [
     "ablation",
@@ -205,19 +205,13 @@ def forward(params, tokens, lengths, n_heads, head_mask=None):
     tokens, lengths, head_mask = _check_inputs(params, tokens, lengths, n_heads, head_mask)
     E_tok, E_pos, W_q, W_k, W_v, W_o, W_r, b_r = (params[k] for k in PARAM_NAMES)
     B, T = tokens.shape
-    d_model = E_tok.shape[1]
-    d_head = d_model // n_heads
     X = E_tok[tokens] + E_pos[:T]  # (B, T, d_model) + (T, d_model) -> (B, T, d_model)
     Q = X @ W_q  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
     K = X @ W_k  # (B, T, d_model)
     V = X @ W_v  # (B, T, d_model)
-    Qh, Kh, Vh = split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads)  # each (B, n_heads, T, d_head)
-    S = (Qh @ np.swapaxes(Kh, -1, -2)) / math.sqrt(d_head)  # (B, n_heads, T, d_head) @ (B, n_heads, d_head, T) -> (B, n_heads, T, T)
-    S = np.where(causal_mask(T), S, -np.inf)  # (T, T) mask broadcast over (B, n_heads)
-    S = S - S.max(axis=-1, keepdims=True)  # stable softmax: the diagonal is always allowed
-    A = np.exp(S)  # (B, n_heads, T, T); exp(-inf) = 0
-    A /= A.sum(axis=-1, keepdims=True)
-    Zh = A @ Vh  # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
+    Qh, Kh, Vh = split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads)  # (B, n_heads, T, d_head)
+    # steps 3-5 are the core's attention: S = Q_h K_hᵀ / √d_head, causal mask, softmax, Z_h = A V_h
+    Zh, A = scaled_dot_product_attention(Qh, Kh, Vh, mask=causal_mask(T))  # (B, n_heads, T, d_head), (B, n_heads, T, T)
     if head_mask is not None:
         head_mask = head_mask.astype(Zh.dtype)
         Zh = Zh * head_mask[:, None, None]  # (n_heads, 1, 1) broadcast over (B, n_heads, T, d_head)
@@ -241,24 +235,29 @@ def _check_inputs(params, tokens, lengths, n_heads, head_mask):
     T_max = params["E_pos"].shape[0]
     n_heads = check_positive_int(n_heads, "n_heads")
     if d_model % n_heads:
-        raise ValueError(f"d_model = {d_model} (E_tok of shape {params['E_tok'].shape}) is not divisible by n_heads = {n_heads}")
+        raise ValueError(f"d_model = {d_model} (E_tok of shape {params['E_tok'].shape}) "
+                         f"is not divisible by n_heads = {n_heads}")
     tokens = np.asarray(tokens)
     lengths = np.asarray(lengths)
     if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
-        raise ValueError(f"tokens must be a 2-D array of integer ids (B, T), got dtype {tokens.dtype} and shape {tokens.shape}")
+        raise ValueError(f"tokens must be a 2-D array of integer ids (B, T), "
+                         f"got dtype {tokens.dtype} and shape {tokens.shape}")
     B, T = tokens.shape
     if T > T_max:
         raise ValueError(f"tokens of shape {tokens.shape} are longer than the {T_max} positions of E_pos")
     if tokens.size and (tokens.min() < 0 or tokens.max() >= V):
         raise ValueError(f"token ids must lie in 0 … {V - 1} (the rows of E_tok), got {tokens.min()} … {tokens.max()}")
     if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
-        raise ValueError(f"lengths must be {B} integers, one per sequence of tokens {tokens.shape}, got shape {lengths.shape}")
+        raise ValueError(f"lengths must be {B} integers, one per sequence of tokens {tokens.shape}, "
+                         f"got shape {lengths.shape}")
     if B and (lengths.min() < 1 or lengths.max() > T):
-        raise ValueError(f"lengths must lie in 1 … T = {T} (the question is at lengths - 1), got {lengths.min()} … {lengths.max()}")
+        raise ValueError(f"lengths must lie in 1 … T = {T} (the question is at lengths - 1), "
+                         f"got {lengths.min()} … {lengths.max()}")
     if head_mask is not None:
         head_mask = np.asarray(head_mask, dtype=np.float64)
         if head_mask.shape != (n_heads,):
-            raise ValueError(f"head_mask must hold one number per head, shape ({n_heads},), got shape {head_mask.shape}")
+            raise ValueError(f"head_mask must hold one number per head, shape ({n_heads},), "
+                             f"got shape {head_mask.shape}")
     return tokens, lengths, head_mask
 
 
@@ -267,7 +266,8 @@ def _log_probs(logits, targets):
     logits = np.asarray(logits)
     targets = np.asarray(targets)
     if logits.shape[:-1] != targets.shape:
-        raise ValueError(f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, got {targets.shape}")
+        raise ValueError(f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
+                         f"got {targets.shape}")
     shifted = logits - logits.max(axis=-1, keepdims=True)  # (B, 2, 3)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (B, 2, 3)
     picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]  # (B, 2)
@@ -342,7 +342,8 @@ def backward(params, cache, dlogits):
     # 3. scaled scores
     scale = 1.0 / math.sqrt(d_head)
     dQh = (dS @ Kh) * scale  # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
-    dKh = (np.swapaxes(dS, -1, -2) @ Qh) * scale  # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
+    # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
+    dKh = (np.swapaxes(dS, -1, -2) @ Qh) * scale
     # 2. projections
     X2 = X.reshape(B * T, d_model)  # (B·T, d_model)
     dX = np.zeros_like(X)
@@ -449,7 +450,7 @@ def predict(params, data, n_heads, head_mask=None):
 
 
 def accuracy(params, data, n_heads, head_mask=None):
-    """Fraction correct per answer and for both at once: {"previous token": …, "same shape": …, "both": …} (notebook 09)."""
+    """Fraction correct per answer and for both: {"previous token": …, "same shape": …, "both": …} (notebook 09)."""
     correct = predict(params, data, n_heads, head_mask) == data.targets  # (B, 2)
     out = {name: float(correct[:, a].mean()) for a, name in enumerate(ANSWERS)}
     out["both"] = float(correct.all(axis=1).mean())
@@ -474,7 +475,10 @@ def question_attention(params, data, n_heads):
 
 
 def attention_by_distance(params, data, n_heads):
-    """Attention from the question to the token k = 1 … T-1 steps back, (B, n_heads, T-1); NaN where the sequence is shorter (notebook 09)."""
+    """Attention from the question to the token k = 1 … T-1 steps back, (B, n_heads, T-1) (notebook 09).
+
+    NaN where the sequence is shorter than k + 1 tokens.
+    """
     Aq = question_attention(params, data, n_heads)  # (B, n_heads, T)
     B, _, T = Aq.shape
     q = data.lengths - 1  # (B,)
@@ -486,7 +490,7 @@ def attention_by_distance(params, data, n_heads):
 
 
 def example_attention(params, data, i, n_heads):
-    """One example for a figure or widget: its words, A (n_heads, T_len, T_len) and the predicted colours (2,) (notebook 09)."""
+    """One example for a figure or widget: words, A (n_heads, T_len, T_len), predicted colours (2,) (notebook 09)."""
     B = data.tokens.shape[0]
     if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < B:
         raise ValueError(f"example index must be an integer in 0 … {B - 1}, got {i!r}")
@@ -497,7 +501,10 @@ def example_attention(params, data, i, n_heads):
 
 
 def attention_on_targets(params, data, n_heads):
-    """Mean attention of each head's question row on the previous token, the same-shape token, and the rest: (n_heads, 3) (notebook 09)."""
+    """Mean attention of each head's question row on the previous token, the same-shape token, the rest (notebook 09).
+
+    Returns an array (n_heads, 3).
+    """
     Aq = question_attention(params, data, n_heads)  # (B, n_heads, T)
     rows = np.arange(Aq.shape[0])
     on_prev = Aq[rows, :, data.lengths - 2]  # (B, n_heads)
@@ -507,7 +514,7 @@ def attention_on_targets(params, data, n_heads):
 
 
 def ablation(params, data, n_heads):
-    """Accuracy with nothing removed, then with each head removed in turn: a list of (removed, accuracy dict) (notebook 09)."""
+    """Accuracy with nothing removed, then with each head removed: a list of (removed, accuracy dict) (notebook 09)."""
     rows = [(None, accuracy(params, data, n_heads))]
     for head in range(n_heads):
         rows.append((head, accuracy(params, data, n_heads, head_mask_without(n_heads, head))))
@@ -557,7 +564,8 @@ def weights_checksum(params):
 def save_weights(path, model):
     """Save a TrainedModel to `path` as .npz: the weights, the loss history, the config as JSON (notebook 09)."""
     if not isinstance(model, TrainedModel):
-        raise ValueError(f"save_weights expects a TrainedModel (from train or load_weights), got {type(model).__name__}")
+        raise ValueError(f"save_weights expects a TrainedModel (from train or load_weights), "
+                         f"got {type(model).__name__}")
     np.savez(path, **_model_arrays(model, f"the model to save to {path}"))
 
 
@@ -567,7 +575,7 @@ def stored_weights_path():
 
 
 def load_weights(path=None):
-    """Load a TrainedModel saved by save_weights (default: stored_weights_path()), with allow_pickle=False (notebook 09).
+    """Load a TrainedModel saved by save_weights (default: stored_weights_path()), allow_pickle=False (notebook 09).
 
     A file that is not what save_weights writes raises ValueError naming the file and the problem.
     """
@@ -682,7 +690,7 @@ def save_variants(path, models):
 
 
 def stored_variants_path():
-    """Where the other models of notebook 09 section 8 live: trained_heads_variants.npz in the data folder (notebook 09)."""
+    """Where the other models of notebook 09 section 8 live: data/trained_heads_variants.npz (notebook 09)."""
     return _data.DATA_DIR / VARIANTS_FILE
 
 

@@ -94,7 +94,11 @@ def add_and_norm(X, S, gamma=None, beta=None, eps=1e-5):
 
 def relu(x):
     """max(0, x) elementwise, the nonlinearity of the feed-forward network (notebook 10)."""
-    x = as_float_array(x, "x")
+    return _relu(as_float_array(x, "x"))
+
+
+def _relu(x):
+    """relu without input checks."""
     return np.maximum(x, np.zeros((), dtype=x.dtype))  # a 0-d zero of x's dtype keeps float32
 
 
@@ -112,7 +116,7 @@ def feed_forward(X, W_1, b_1, W_2, b_2):
 def _feed_forward(X, W_1, b_1, W_2, b_2):
     """feed_forward without input checks."""
     H = X @ W_1 + b_1  # (..., T, d_model) @ (d_model, d_ff) -> (..., T, d_ff)
-    H = np.maximum(H, np.zeros((), dtype=H.dtype))  # ReLU, (..., T, d_ff)
+    H = _relu(H)  # (..., T, d_ff)
     return H @ W_2 + b_2  # (..., T, d_ff) @ (d_ff, d_model) -> (..., T, d_model)
 
 
@@ -210,7 +214,8 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
     X = as_float_array(X, "X", ndim=2)
     T, d_model = X.shape
     perm = np.asarray(perm)
-    if perm.shape != (T,) or not np.issubdtype(perm.dtype, np.integer) or not np.array_equal(np.sort(perm), np.arange(T)):
+    is_permutation = np.issubdtype(perm.dtype, np.integer) and np.array_equal(np.sort(perm), np.arange(T))
+    if perm.shape != (T,) or not is_permutation:
         raise ValueError(
             f"perm must be a permutation of 0 … {T - 1} (shape ({T},)) for X of shape {X.shape}, "
             f"got {perm.tolist()} of shape {perm.shape}"

@@ -244,7 +244,7 @@ STEPS = ("qkv", "score", "scaled", "softmax", "weighted", "sum")
 
 
 def scaled_header(d_k, decimals=2):
-    """The header of the scaled-score column: "score / 8" for d_k = 64, "score / √d_k (√3 ≈ 1.73)" otherwise (notebook 03)."""
+    """The scaled-score column's header: "score / 8" for d_k = 64, else "score / √d_k (√3 ≈ 1.73)" (notebook 03)."""
     if isinstance(d_k, bool) or not isinstance(d_k, (int, np.integer)) or d_k <= 0:
         raise ValueError(f"d_k must be a positive integer, got {d_k!r}")
     root = math.isqrt(int(d_k))
@@ -254,7 +254,7 @@ def scaled_header(d_k, decimals=2):
 
 
 def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask=None, title=None):
-    """The slides' table for query word i: word | q | k | v | score | score / 8 | softmax | softmax · v | sum (notebooks 02–05).
+    """The slides' table for query i: word, q, k, v, score, score / 8, softmax, softmax · v, sum (notebooks 02–05).
 
     As in the slides, q_i and z_i appear only in the query word's row, which is highlighted.
     `upto` in STEPS ("qkv", "score", "scaled", "softmax", "weighted", "sum") ends the table

@@ -1,10 +1,10 @@
-"""helpers/lessons/nb06_causal_attention.py against loops written straight from the formulas, plus dtypes, properties and errors.
+"""helpers/lessons/nb06_causal_attention.py against loops from the formulas, plus dtypes, properties and errors.
 
 The references below use only Python floats, math.exp and `for` loops over the indices
 (batch entry, query i, key j, feature d): no vectorised numpy, no calls into helpers.
 
     masked score      s'_ij = s_ij if mask_ij else -inf
-    before (right)    a_ij = exp(s'_ij - m_i) / Σ_k exp(s'_ik - m_i),  m_i = max over allowed j;  a_i = 0 if none allowed
+    before (right)    a_ij = exp(s'_ij - m_i) / Σ_k exp(s'_ik - m_i),  m_i = max over allowed j; a_i = 0 if none allowed
     after (wrong)     a_ij = [exp(s_ij - M_i) / Σ_k exp(s_ik - M_i)] · mask_ij,  M_i = max over all j
     output            z_id = Σ_j a_ij v_jd
 """
@@ -316,7 +316,8 @@ def test_after_underflows_where_before_does_not():
 
 
 def test_mask_of_the_wrong_shape():
-    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4) does not broadcast to the scores' shape (3, 3)")):
+    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4) does not broadcast to the scores' shape (3, "
+                                                   "3)")):
         mask_scores(np.zeros((3, 3)), np.ones((3, 4), dtype=bool))
     with pytest.raises(ValueError, match=re.escape("mask of shape (2, 2, 3) does not broadcast") + r".*\(2, 3\)"):
         masked_softmax(np.zeros((2, 3)), np.ones((2, 2, 3), dtype=bool))
@@ -380,7 +381,8 @@ def test_bad_conventions_and_masks():
         mask_as(np.zeros(0, dtype=bool), "allowed")
     with pytest.raises(ValueError, match="float dtype.*int32"):
         mask_as(causal_mask(2), "additive", dtype=np.int32)
-    with pytest.raises(ValueError, match=re.escape("shape (2, 2) holds other values (1 entries, first at index (0, 1))")):
+    with pytest.raises(ValueError, match=re.escape("shape (2, 2) holds other values (1 entries, first at index (0, "
+                                                   "1))")):
         mask_from(np.array([[0.0, 1.0], [0.0, 0.0]]), "additive")
     with pytest.raises(ValueError, match=re.escape("additive mask of shape (2, 2) contains NaN or +inf")):
         mask_from(np.array([[0.0, np.inf], [0.0, 0.0]]), "additive")

@@ -364,7 +364,8 @@ def test_head_contributions_keep_float32():
 
 
 def test_head_contributions_reject_bad_shapes():
-    with pytest.raises(ValueError, match=r"W_o of shape \(6, 8\) must have n_heads · d_head = 2 · 4 = 8 rows .*\(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"W_o of shape \(6, 8\) must have n_heads · d_head = 2 · 4 = 8 rows .*\(2, 3, "
+                                         r"4\)"):
         head_contributions(rand(0, 2, 3, 4), rand(0, 6, 8))
     with pytest.raises(ValueError, match=r"Zh must have at least 3 dimensions, got shape \(3, 4\)"):
         head_contributions(rand(0, 3, 4), rand(0, 8, 8))

@@ -1,5 +1,7 @@
-"""helpers/lessons/nb11_cost_of_attention.py: blocked attention and the online softmax against loop references,
-the full computation, and a measured memory property."""
+"""helpers/lessons/nb11_cost_of_attention.py: blocked attention and the online softmax (notebook 11).
+
+Checked against loop references and the full computation, plus a measured memory property.
+"""
 
 import math
 import time
@@ -38,7 +40,7 @@ def qkv(seed, T_q, T_k, d_k=4, d_v=3, batch=(), dtype=np.float64):
 
 
 def loop_logsumexp(Q, K, mask=None):
-    """log Σ_j exp(q_i · k_j / √d_k) for each query i, from oracle.scores with Python loops; −inf when no key is allowed."""
+    """log Σ_j exp(q_i · k_j / √d_k) for each query i, from oracle.scores with loops; −inf when no key is allowed."""
     S = oracle.scores(Q.tolist(), K.tolist())
     out = []
     for i, row in enumerate(S):
@@ -283,7 +285,8 @@ def test_bad_block_size_raises(block_size):
 
 def test_numpy_integer_block_size_is_accepted():
     Q, K, V = qkv(0, 4, 4)
-    np.testing.assert_allclose(blocked_attention(Q, K, V, block_size=np.int64(3)), blocked_attention(Q, K, V, block_size=3))
+    np.testing.assert_allclose(blocked_attention(Q, K, V, block_size=np.int64(3)),
+                               blocked_attention(Q, K, V, block_size=3))
 
 
 def test_shape_mismatches_raise_with_shapes():
