@@ -9,7 +9,7 @@ import pytest
 
 import helpers
 import oracle
-from common import K4, Q4, V4
+from common import TOL, TOL32, K4, Q4, V4, rand, rand_mask, weights
 from oracle import loop_step
 from helpers import (
     attention_scores,
@@ -30,29 +30,11 @@ from helpers import (
     step_values,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 helpers vs float64 loops
-TOL32 = dict(rtol=2e-5, atol=2e-6)  # float32 helpers vs float64 loops
 BATCHES = [(), (2,), (2, 3)]
 SEEDS = [0, 1, 2]
 
 
-def rand(seed, *shape, dtype=np.float64):
-    """Seeded standard-normal array."""
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
-
-def weights(seed, d_model, dtype=np.float64):
-    """Four seeded (d_model, d_model) matrices W_q, W_k, W_v, W_o, scaled like an initialised layer."""
-    rng = np.random.default_rng(1000 + seed)
-    return [(rng.standard_normal((d_model, d_model)) / math.sqrt(d_model)).astype(dtype) for _ in range(4)]
-
-
-def random_mask(seed, shape, empty_row=True):
-    """Seeded boolean mask; with `empty_row`, query row 0 of every batch entry allows no key at all."""
-    m = np.random.default_rng(500 + seed).random(shape) < 0.6
-    if empty_row:
-        m[..., 0, :] = False
-    return m
 
 
 # ======================================================================= against the oracle (float64, 1e-12)
@@ -112,7 +94,7 @@ def test_scaled_dot_product_attention_matches_oracle(T_q, T_k, d_k, d_v, batch, 
     elif mask_kind == "causal":
         mask = np.tril(np.ones((T_q, T_k), dtype=bool))  # shared by the whole batch
     else:
-        mask = random_mask(seed, (*batch, T_q, T_k))  # one per batch entry, row 0 fully masked
+        mask = rand_mask(seed, (*batch, T_q, T_k), empty_row=True)  # one per batch entry, row 0 fully masked
     Z, A = scaled_dot_product_attention(Q, K, V, mask=mask)
     Z_ref, A_ref = oracle.batched_attention(Q, K, V, mask)
     assert Z.shape == (*batch, T_q, d_v) and A.shape == (*batch, T_q, T_k)
@@ -166,7 +148,7 @@ def test_multi_head_attention_matches_oracle(T, d_model, n_heads, batch, seed, m
 def test_multi_head_attention_with_a_per_batch_mask_matches_oracle():
     X = rand(3, 2, 3, 5, 8)  # batch (2, 3), T = 5, d_model = 8
     Ws = weights(3, 8)
-    mask = random_mask(3, (2, 1, 5, 5))  # broadcast over the second batch axis; row 0 fully masked
+    mask = rand_mask(3, (2, 1, 5, 5), empty_row=True)  # broadcast over the second batch axis; row 0 fully masked
     Z, A = multi_head_attention(X, *Ws, 2, mask=mask)
     Z_ref, A_ref = oracle.multi_head_attention(X, *Ws, 2, mask)
     np.testing.assert_allclose(A, A_ref, **TOL)
@@ -259,7 +241,7 @@ def test_rows_of_A_sum_to_one(batch, seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_masked_weights_are_exactly_zero(seed):
     Q, K, V = rand(seed, 2, 5, 4), rand(seed + 1, 2, 6, 4), rand(seed + 2, 2, 6, 3)
-    mask = random_mask(seed, (2, 5, 6), empty_row=False)
+    mask = rand_mask(seed, (2, 5, 6), empty_row=False)
     mask[..., 0] = True  # every row has at least one key
     _, A = scaled_dot_product_attention(Q, K, V, mask=mask)
     assert (A[~mask] == 0.0).all()

@@ -19,14 +19,10 @@ torch = pytest.importorskip(
 )
 F = torch.nn.functional
 
+from common import rand  # noqa: E402
 from helpers import causal_mask, init_mha_weights, multi_head_attention, scaled_dot_product_attention  # noqa: E402
 
 TOL = dict(rtol=1e-10, atol=1e-10)
-
-
-def rand(seed, *shape):
-    """Seeded standard-normal float64 array."""
-    return np.random.default_rng(seed).standard_normal(shape)
 
 
 def torch_mha(W_q, W_k, W_v, W_o, n_heads):

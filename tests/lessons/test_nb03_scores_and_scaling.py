@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from common import TOL, TOL32
 from helpers import softmax
 from helpers import (
     Saturation,
@@ -29,8 +30,6 @@ from helpers import (
     temperature_softmax,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 vs float64 loops
-TOL32 = dict(rtol=2e-5, atol=2e-6)  # float32 vs float64 loops
 SEEDS = [0, 1, 7]
 
 

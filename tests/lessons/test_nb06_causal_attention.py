@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pytest
 
+from common import TOL, TOL32, rand, rand_mask
 from helpers import causal_mask, scaled_dot_product_attention
 from helpers import (
     CONVENTIONS,
@@ -27,8 +28,6 @@ from helpers import (
     softmax_then_mask,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 helpers vs float64 loops
-TOL32 = dict(rtol=2e-5, atol=2e-6)  # float32 helpers vs float64 loops
 SEEDS = [0, 1, 2]
 # (batch shape, T_q, T_k, shape of the mask): masks of the full shape and masks broadcast over the batch
 SHAPES = [((), 3, 3, (3, 3)), ((), 4, 6, (4, 6)), ((2,), 5, 5, (5, 5)), ((2, 3), 4, 5, (2, 3, 4, 5)),
@@ -38,17 +37,6 @@ SHAPES = [((), 3, 3, (3, 3)), ((), 4, 6, (4, 6)), ((2,), 5, 5, (5, 5)), ((2, 3),
 # ---------------------------------------------------------------- the references (loops)
 
 
-def rand(seed, *shape, scale=1.0, dtype=np.float64):
-    """Seeded standard-normal array times `scale`."""
-    return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(dtype)
-
-
-def rand_mask(seed, shape, empty_row=False):
-    """Seeded boolean mask; with `empty_row`, query row 0 of every batch entry allows no key."""
-    m = np.random.default_rng(100 + seed).random(shape) < 0.6
-    if empty_row:
-        m[..., 0, :] = False
-    return m
 
 
 def rows(S, mask):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import oracle
+from common import TOL, rand
 from helpers import causal_mask, scaled_dot_product_attention, softmax
 from helpers import (
     attention_memory_bytes,
@@ -21,13 +22,8 @@ from helpers import (
     timed,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 blocked vs float64 loops / full computation
 TOL32 = dict(rtol=1e-4, atol=2e-6)  # float32 blocked vs float64 references
 
-
-def rand(seed, *shape, dtype=np.float64):
-    """Seeded standard-normal array."""
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
 def qkv(seed, T_q, T_k, d_k=4, d_v=3, batch=(), dtype=np.float64):
