@@ -7,7 +7,9 @@ __all__ = [
     "as_bool_mask",
     "as_boolean",
     "as_float_array",
+    "as_float_dtype",
     "as_labels",
+    "as_labels_or_numbers",
     "as_matrix",
     "as_mha_inputs",
     "as_numeric",
@@ -15,8 +17,14 @@ __all__ = [
     "as_qkv",
     "as_real_array",
     "as_scores",
+    "as_size_list",
+    "as_square_weights",
+    "as_tokens",
+    "as_vector_or_none",
+    "as_weights",
     "check_batch",
     "check_decimals",
+    "check_head_index",
     "check_heads_cut",
     "check_heads_divide",
     "check_positive_int",
@@ -26,6 +34,7 @@ __all__ = [
     "check_rows_to_normalise",
     "check_sentence_qkv",
     "check_softmax_input",
+    "check_top_k",
     "mask_row",
 ]
 
@@ -341,3 +350,110 @@ def as_bias(b, name, d_model):
     if b.shape != (d_model,):
         raise ValueError(f"{name} must have shape (d_model,) = ({d_model},), got {b.shape}")
     return b
+
+
+def as_labels_or_numbers(labels, n, name, what):
+    """`labels` as a list of n strings (default "0" … "n-1"), or ValueError naming the counts."""
+    if labels is None:
+        return [str(k) for k in range(n)]
+    return as_labels(labels, n, name, what)
+
+
+def as_weights(A, name, ndim):
+    """Attention weights as a float array with `ndim` axes and values in [0, 1], or ValueError."""
+    arr = np.asarray(A)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if arr.ndim != ndim:
+        expected = {1: "(T,)", 2: "(T, T)", 3: "(n_heads, T, T)"}[ndim]
+        raise ValueError(f"{name} must have shape {expected}, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} of shape {arr.shape} contains NaN or inf")
+    if arr.min() < -1e-6 or arr.max() > 1 + 1e-6:
+        raise ValueError(
+            f"{name} of shape {arr.shape} must hold softmax weights in [0, 1], got values from "
+            f"{arr.min():.3g} to {arr.max():.3g} (scores? draw them with plot_heatmap)"
+        )
+    return arr
+
+
+def as_float_dtype(dtype):
+    """np.float32 or np.float64, or ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be np.float32 or np.float64, got {dt}")
+    return dt
+
+
+def as_size_list(d_ks):
+    """d_ks as a non-empty list of positive ints, or ValueError."""
+    if isinstance(d_ks, (int, np.integer)) and not isinstance(d_ks, (bool, np.bool_)):
+        raise ValueError(f"d_ks must be a list of sizes, e.g. [1, 2, 4, …, 512], got the single number {d_ks}")
+    try:
+        values = list(d_ks)
+    except TypeError:
+        raise ValueError(f"d_ks must be a list of positive integers, got {type(d_ks).__name__}") from None
+    if not values:
+        raise ValueError("d_ks is empty: give at least one d_k")
+    return [check_positive_int(v, f"d_ks[{i}]") for i, v in enumerate(values)]
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def check_head_index(head, n_heads):
+    """head as an int in 0 … n_heads - 1, or ValueError."""
+    if isinstance(head, (bool, np.bool_)) or not isinstance(head, (int, np.integer)):
+        raise ValueError(f"head must be an integer from 0 to n_heads - 1 = {n_heads - 1}, got {head!r}")
+    if not 0 <= head < n_heads:
+        raise ValueError(f"head = {head} does not exist: with n_heads = {n_heads} the heads are 0 … {n_heads - 1}")
+    return int(head)
+
+
+def as_square_weights(A):
+    """A as a square 2-D float array of weights, or ValueError naming its shape."""
+    A = as_float_array(A, "A", ndim=2)
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square (T, T), one row per query word and one column per key word, got {A.shape}")
+    return A
+
+
+def check_top_k(k, T):
+    """k as an int in 1 … T, or ValueError."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 1 <= k <= T:
+        raise ValueError(f"k must be an integer from 1 to T = {T} (the number of words), got {k!r}")
+    return int(k)
+
+
+def as_tokens(tokens, T, what):
+    """tokens as a list of T strings, or ValueError."""
+    if isinstance(tokens, str):
+        raise ValueError(f"tokens must be a list of {T} words, got the single string {tokens!r}")
+    try:
+        tokens = [str(t) for t in tokens]
+    except TypeError:
+        raise ValueError(f"tokens must be a list of {T} words, got {type(tokens).__name__}") from None
+    if len(tokens) != T:
+        raise ValueError(f"tokens has {len(tokens)} words but {what} needs T = {T}")
+    return tokens
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def as_vector_or_none(v, name, d_model, x_shape):
+    """None, or `v` as a float vector of shape (d_model,), else ValueError naming the shapes."""
+    if v is None:
+        return None
+    v = as_float_array(v, name)
+    if v.shape != (d_model,):
+        raise ValueError(
+            f"{name} must have shape (d_model,) = ({d_model},) for x of shape {x_shape}, got {v.shape}"
+        )
+    return v

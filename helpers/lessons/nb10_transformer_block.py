@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from .._validate import as_float_array, as_vector_or_none, check_positive_int
 from ..core import causal_mask, init_mha_weights, multi_head_attention
 
 __all__ = [
@@ -60,8 +60,8 @@ def layer_norm(x, gamma=None, beta=None, eps=1e-5):
     """
     x = as_float_array(x, "x", min_ndim=1)
     d_model = x.shape[-1]
-    gamma = _vector_or_none(gamma, "gamma", d_model, x.shape)
-    beta = _vector_or_none(beta, "beta", d_model, x.shape)
+    gamma = as_vector_or_none(gamma, "gamma", d_model, x.shape)
+    beta = as_vector_or_none(beta, "beta", d_model, x.shape)
     eps = float(eps)  # a Python float keeps float32 float32
     if not eps > 0.0:
         raise ValueError(f"eps must be positive, got {eps}")
@@ -231,21 +231,6 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
     gap = np.empty(T, dtype=Y.dtype)
     gap[perm] = np.abs(Y_perm - Y[perm]).max(axis=-1)  # back in the original token order
     return gap
-
-
-# ---------------------------------------------------------------- input checks
-
-
-def _vector_or_none(v, name, d_model, x_shape):
-    """None, or `v` as a float vector of shape (d_model,), else ValueError naming the shapes."""
-    if v is None:
-        return None
-    v = as_float_array(v, name)
-    if v.shape != (d_model,):
-        raise ValueError(
-            f"{name} must have shape (d_model,) = ({d_model},) for x of shape {x_shape}, got {v.shape}"
-        )
-    return v
 
 
 def _check_ffn(x_shape, W_1, b_1, W_2, b_2):
