@@ -21,6 +21,12 @@ def weights(seed, d_model, dtype=np.float64):
     return [(rng.standard_normal((d_model, d_model)) / math.sqrt(d_model)).astype(dtype) for _ in range(4)]
 
 
+def rand_qkv(seed, batch, T_q, T_k, d_k, d_v, dtype=np.float64):
+    """Seeded Q (..., T_q, d_k), K (..., T_k, d_k), V (..., T_k, d_v) for the batch shape `batch`."""
+    return (rand(seed, *batch, T_q, d_k, dtype=dtype), rand(seed + 10, *batch, T_k, d_k, dtype=dtype),
+            rand(seed + 20, *batch, T_k, d_v, dtype=dtype))
+
+
 def rand_mask(seed, shape, empty_row=False):
     """Seeded boolean mask (True = allowed); with `empty_row`, query row 0 of every batch entry allows no key."""
     m = np.random.default_rng(100 + seed).random(shape) < 0.6

@@ -9,7 +9,7 @@ import pytest
 
 import helpers
 import oracle
-from common import TOL, TOL32, K4, Q4, V4, rand, rand_mask, weights
+from common import TOL, TOL32, K4, Q4, V4, rand, rand_mask, rand_qkv, weights
 from oracle import loop_step
 from helpers import (
     attention_scores,
@@ -86,9 +86,7 @@ def test_attention_scores_matches_oracle(T_q, T_k, d_k, batch, seed):
 @pytest.mark.parametrize("T_q, T_k, d_k, d_v", [(1, 1, 1, 1), (3, 4, 2, 5), (5, 5, 8, 3)])
 @pytest.mark.parametrize("mask_kind", [None, "causal", "random"])
 def test_scaled_dot_product_attention_matches_oracle(T_q, T_k, d_k, d_v, batch, seed, mask_kind):
-    Q = rand(seed, *batch, T_q, d_k)
-    K = rand(seed + 10, *batch, T_k, d_k)
-    V = rand(seed + 20, *batch, T_k, d_v)
+    Q, K, V = rand_qkv(seed, batch, T_q, T_k, d_k, d_v)
     if mask_kind is None:
         mask = None
     elif mask_kind == "causal":

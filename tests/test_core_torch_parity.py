@@ -19,7 +19,7 @@ torch = pytest.importorskip(
 )
 F = torch.nn.functional
 
-from common import rand  # noqa: E402
+from common import rand, rand_qkv  # noqa: E402
 from helpers import causal_mask, init_mha_weights, multi_head_attention, scaled_dot_product_attention  # noqa: E402
 
 TOL = dict(rtol=1e-10, atol=1e-10)
@@ -84,9 +84,7 @@ def test_multi_head_attention_matches_torch_is_causal_flag():
 @pytest.mark.parametrize("T_q, T_k, d_k, d_v", [(1, 1, 1, 1), (3, 4, 2, 5), (6, 6, 8, 8)])
 @pytest.mark.parametrize("mask_kind", [None, "causal", "random"])
 def test_scaled_dot_product_attention_matches_torch(batch, T_q, T_k, d_k, d_v, mask_kind, seed):
-    Q = rand(seed, *batch, T_q, d_k)
-    K = rand(seed + 10, *batch, T_k, d_k)
-    V = rand(seed + 20, *batch, T_k, d_v)
+    Q, K, V = rand_qkv(seed, batch, T_q, T_k, d_k, d_v)
     if mask_kind is None:
         mask = None
     elif mask_kind == "causal":

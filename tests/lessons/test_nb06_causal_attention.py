@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from common import TOL, TOL32, rand, rand_mask
+from common import TOL, TOL32, rand, rand_mask, rand_qkv
 from helpers import causal_mask, scaled_dot_product_attention
 from helpers import (
     CONVENTIONS,
@@ -163,8 +163,7 @@ def test_softmax_then_mask_matches_loops(batch, T_q, T_k, mshape, seed, empty_ro
 @pytest.mark.parametrize("order", ["before", "after"])
 @pytest.mark.parametrize("batch, T_q, T_k, mshape", SHAPES)
 def test_masked_attention_matches_loops(batch, T_q, T_k, mshape, order, seed):
-    Q, K = rand(seed, *batch, T_q, 4), rand(seed + 10, *batch, T_k, 4)
-    V = rand(seed + 20, *batch, T_k, 3)
+    Q, K, V = rand_qkv(seed, batch, T_q, T_k, 4, 3)
     mask = rand_mask(seed, mshape, empty_row=True)
     Z, A = masked_attention(Q, K, V, mask=mask, order=order)
     S = ref_scores(Q, K)
