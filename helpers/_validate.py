@@ -27,6 +27,7 @@ __all__ = [
     "check_head_index",
     "check_heads_cut",
     "check_heads_divide",
+    "check_model_inputs",
     "check_positive_int",
     "check_projections",
     "check_qk",
@@ -35,6 +36,8 @@ __all__ = [
     "check_sentence_qkv",
     "check_softmax_input",
     "check_top_k",
+    "check_training_config",
+    "check_weights",
     "mask_row",
 ]
 
@@ -457,3 +460,81 @@ def as_vector_or_none(v, name, d_model, x_shape):
             f"{name} must have shape (d_model,) = ({d_model},) for x of shape {x_shape}, got {v.shape}"
         )
     return v
+
+
+def check_model_inputs(params, names, tokens, lengths, n_heads, head_mask):
+    """The tiny model's inputs (notebook 09): tokens, lengths, head_mask as arrays, or ValueError with the shapes.
+
+    `names` are the weights params must hold; E_tok (vocabulary, d_model) and E_pos (T_max, d_model)
+    bound the token ids and the sequence length.
+    """
+    for k in names:
+        if k not in params:
+            raise ValueError(f"params is missing the weight {k!r}; it needs {list(names)}")
+    V, d_model = params["E_tok"].shape
+    T_max = params["E_pos"].shape[0]
+    n_heads = check_positive_int(n_heads, "n_heads")
+    if d_model % n_heads:
+        raise ValueError(f"d_model = {d_model} (E_tok of shape {params['E_tok'].shape}) "
+                         f"is not divisible by n_heads = {n_heads}")
+    tokens = np.asarray(tokens)
+    lengths = np.asarray(lengths)
+    if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
+        raise ValueError(f"tokens must be a 2-D array of integer ids (B, T), "
+                         f"got dtype {tokens.dtype} and shape {tokens.shape}")
+    B, T = tokens.shape
+    if T > T_max:
+        raise ValueError(f"tokens of shape {tokens.shape} are longer than the {T_max} positions of E_pos")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= V):
+        raise ValueError(f"token ids must lie in 0 … {V - 1} (the rows of E_tok), got {tokens.min()} … {tokens.max()}")
+    if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
+        raise ValueError(f"lengths must be {B} integers, one per sequence of tokens {tokens.shape}, "
+                         f"got shape {lengths.shape}")
+    if B and (lengths.min() < 1 or lengths.max() > T):
+        raise ValueError(f"lengths must lie in 1 … T = {T} (the question is at lengths - 1), "
+                         f"got {lengths.min()} … {lengths.max()}")
+    if head_mask is not None:
+        head_mask = np.asarray(head_mask, dtype=np.float64)
+        if head_mask.shape != (n_heads,):
+            raise ValueError(f"head_mask must hold one number per head, shape ({n_heads},), "
+                             f"got shape {head_mask.shape}")
+    return tokens, lengths, head_mask
+
+
+def check_weights(params, shapes, where, sizes):
+    """ValueError naming `where` when a weight of `shapes` ({name: shape}) is missing, mis-shaped or not finite.
+
+    `sizes` says where the expected shapes come from (e.g. "d_model = 8, T = 8, vocabulary 17").
+    """
+    if not isinstance(params, dict):
+        raise ValueError(f"{where}: weights must be a dict name -> array, got {type(params).__name__}")
+    for name, shape in shapes.items():
+        if name not in params:
+            raise ValueError(f"{where}: weight {name!r} is missing")
+        arr = np.asarray(params[name])
+        if arr.dtype.kind != "f":
+            raise ValueError(f"{where}: weight {name!r} must hold floats, got dtype {arr.dtype}")
+        if arr.shape != shape:
+            raise ValueError(f"{where}: weight {name!r} has shape {arr.shape}, expected {shape} for {sizes}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{where}: weight {name!r} contains NaN or inf")
+
+
+def check_training_config(config, config_type):
+    """notebook 09's training Config with its ints and floats checked, or ValueError naming the field."""
+    if not isinstance(config, config_type):
+        raise ValueError(f"expected a helpers.{config_type.__name__}, got {type(config).__name__}")
+    for name in ("d_model", "n_heads", "T", "min_len", "batch", "steps"):
+        check_positive_int(getattr(config, name), f"config.{name}")
+    for name in ("seed", "data_seed"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"config.{name} must be an integer ≥ 0, got {value!r}")
+    if config.d_model % config.n_heads:
+        raise ValueError(f"config.d_model = {config.d_model} is not divisible by config.n_heads = {config.n_heads}")
+    if not 4 <= config.min_len <= config.T:
+        raise ValueError(f"config needs 4 ≤ min_len ≤ T, got min_len = {config.min_len}, T = {config.T}")
+    lr = config.lr
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
+        raise ValueError(f"config.lr must be a number in (0, 1), got {lr!r}")
+    return config
