@@ -305,11 +305,11 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None, *, b_q=None,
     K = X2 @ W_k  # (batch·T, d_model)
     V = X2 @ W_v  # (batch·T, d_model)
     if b_q is not None:
-        Q += b_q * scale  # (batch·T, d_model) + (d_model,)
+        Q = Q + b_q * scale  # (batch·T, d_model) + (d_model,); dtypes promote as in the literal path
     if b_k is not None:
-        K += b_k
+        K = K + b_k
     if b_v is not None:
-        V += b_v
+        V = V + b_v
     # (batch·T, d_model) -> (..., T, d_model) -> (..., n_heads, T, d_head)
     Qh, Kh, Vh = (_split(M.reshape(*batch, T, d_model), n_heads) for M in (Q, K, V))
     S = Qh @ np.swapaxes(Kh, -1, -2)  # (..., n_heads, T, d_head) @ (..., n_heads, d_head, T): Q_h K_hᵀ / √d_head
@@ -317,7 +317,7 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None, *, b_q=None,
     Zh = A @ Vh  # (..., n_heads, T, T) @ (..., n_heads, T, d_head) -> (..., n_heads, T, d_head)
     Z = _merge(Zh).reshape(-1, d_model) @ W_o  # (batch·T, d_model) @ (d_model, d_model)
     if b_o is not None:
-        Z += b_o
+        Z = Z + b_o
     return Z.reshape(*batch, T, d_model), A  # (..., T, d_model), (..., n_heads, T, T)
 
 

@@ -728,3 +728,12 @@ def test_the_fast_path_equals_the_literal_formula(batch, T, d_model, n_heads, dt
 
 def test_count_parameters_with_biases():
     assert count_parameters(512, 8, bias=True) == 4 * 512 * 512 + 4 * 512
+
+
+def test_float64_biases_promote_float32_inputs_in_both_paths():
+    X, Ws = rand(8, 2, 4, 8, dtype=np.float32), weights(8, 8, dtype=np.float32)
+    bs = biases(8, 8)  # float64
+    Z, A = multi_head_attention(X, *Ws, 2, **bs)
+    Z_lit, A_lit = helpers.multi_head_attention_literal(X, *Ws, 2, **bs)
+    assert Z.dtype == Z_lit.dtype == np.float64
+    np.testing.assert_allclose(Z, Z_lit, **TOL32)
