@@ -60,7 +60,8 @@ SENTENCES = [
             ("Keys", "table", "spatial", "the keys are on the table: 'on' places them"),
             ("Keys", "Sarah", "possession", "the keys belong to Sarah: she owns them"),
             ("Keys", "belong", "subject-verb-object", "'Keys' is the subject of the verb 'belong'"),
-            ("belong", "Sarah", "subject-verb-object", "'Sarah' completes 'belong to': Keys-belong-Sarah"),
+            ("belong", "Sarah", "verb-complement",
+             "'Sarah' completes 'belong to': the object of the preposition 'to', not of the verb"),
         ],
     ),
     dict(
@@ -85,7 +86,8 @@ SENTENCES = [
             ("Keys", "table", "spatial", "the keys are on the table: 'on' places them"),
             ("Keys", "Sarah", "possession", "the keys belong to Sarah: she owns them"),
             ("Keys", "belong", "subject-verb-object", "'Keys' is the subject of the verb 'belong'"),
-            ("belong", "Sarah", "subject-verb-object", "'Sarah' completes 'belong to': Keys-belong-Sarah"),
+            ("belong", "Sarah", "verb-complement",
+             "'Sarah' completes 'belong to': the object of the preposition 'to', not of the verb"),
             ("She", "Sarah", "coreference", "'She' is Sarah"),
             ("them", "Keys", "coreference", "'them' (left them there) is the keys"),
             ("there", ("table", 0), "spatial", "'there' is the table where she left the keys"),
@@ -177,7 +179,8 @@ def build_sentences():
         out.append(dict(id=spec["id"], seed=spec["seed"], text=spec["text"], tokens=tokens, relationships=rels))
     return dict(
         note=(
-            "Example sentences of the lecture material (seeds 001 and 002). tokens: the words of text, "
+            "Example sentences of the lecture material (seed: \"001\" the Analytics Vidhya slides, \"002\" the NIT "
+            "Sikkim lecture). tokens: the words of text, "
             "punctuation dropped, case kept. relationships: pairs the slides point out, as indices into "
             "tokens; source is the word that looks, target the word it should find."
         ),
