@@ -77,7 +77,7 @@ def mha_flops(batch, T, d_model, n_heads):
 
 
 def time_oracle(X, Ws, n_heads, budget_s):
-    """Time the loop oracle one batch entry at a time; stop early and extrapolate if the whole batch would exceed budget_s."""
+    """Time the loop oracle one batch entry at a time; stop early and extrapolate past budget_s seconds."""
     batch = X.shape[0]
     Ws64 = [W.astype(np.float64) for W in Ws]
     done, elapsed, Z_done = 0, 0.0, []
@@ -135,7 +135,8 @@ def main(argv=None):
     threads, threads_from = numpy_blas_threads()
 
     print(f"multi-head attention benchmark{' (--quick smoke run)' if args.quick else ''}")
-    print(f"  problem: batch {batch}, T {T}, d_model {d_model}, n_heads {n_heads} (d_head {d_model // n_heads}), float32")
+    print(f"  problem: batch {batch}, T {T}, d_model {d_model}, n_heads {n_heads} "
+          f"(d_head {d_model // n_heads}), float32")
     print(f"  numpy {np.__version__}, BLAS threads {threads} [{threads_from}], "
           f"best of {3 * math.ceil(repeats / 3)} timed calls in 3 alternating rounds")
     print(f"  load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
@@ -159,7 +160,8 @@ def main(argv=None):
     rate_mm = 2 * n**3 / best["matmul"] / 1e9
     proj, attn = mha_flops(batch, T, d_model, n_heads)
     rate = (proj + attn) / t_helpers / 1e9
-    print(f"\nFLOP count (2·m·n·k per product): projections 4 × 2·{batch * T}·{d_model}·{d_model} = {proj / 1e9:.4f} GFLOP,")
+    print(f"\nFLOP count (2·m·n·k per product): projections 4 × 2·{batch * T}·{d_model}·{d_model} "
+          f"= {proj / 1e9:.4f} GFLOP,")
     print(f"  attention QKᵀ and AV 2 × 2·{batch * n_heads}·{T}·{T}·{d_model // n_heads} = {attn / 1e9:.4f} GFLOP;"
           f" total {(proj + attn) / 1e9:.4f} GFLOP (softmax and copies not counted)")
     print(f"numpy {n} × {n} float32 matmul: {best['matmul'] * 1e3:.2f} ms = {rate_mm:.1f} GFLOP/s")
@@ -174,12 +176,14 @@ def main(argv=None):
         t_torch = best["torch"]
         Z_t, A_t = (r.numpy() for r in run_torch())
         ratio = t_helpers / t_torch
-        print(f"\n{run_torch.description}, need_weights=True, average_attn_weights=False, no_grad: {t_torch * 1e3:.2f} ms")
+        print(f"\n{run_torch.description}, need_weights=True, average_attn_weights=False, no_grad: "
+              f"{t_torch * 1e3:.2f} ms")
         rate_t = (proj + attn) / t_torch / 1e9
         print(f"  torch achieved: {rate_t:.1f} GFLOP/s = {100 * rate_t / rate_mm:.0f} % of the matmul rate")
         print(f"  helpers / torch time = {ratio:.2f} (target ≤ {TARGET_VS_TORCH:.2f}: "
               f"{'met' if ratio <= TARGET_VS_TORCH else 'MISSED'})")
-        print(f"  agreement: max |Z - Z_torch| = {np.abs(Z - Z_t).max():.2e}, max |A - A_torch| = {np.abs(A - A_t).max():.2e}")
+        print(f"  agreement: max |Z - Z_torch| = {np.abs(Z - Z_t).max():.2e}, "
+              f"max |A - A_torch| = {np.abs(A - A_t).max():.2e}")
 
     # 4. the loop oracle (pure Python, float64)
     if args.no_oracle:
@@ -187,7 +191,8 @@ def main(argv=None):
     else:
         estimate, elapsed, done, Z_ref = time_oracle(X, Ws, n_heads, args.oracle_budget)
         if done == batch:
-            print(f"\nloop oracle (tests/oracle.py, pure Python, float64), timed once on the full batch: {elapsed:.3g} s")
+            print(f"\nloop oracle (tests/oracle.py, pure Python, float64), timed once on the full batch: "
+                  f"{elapsed:.3g} s")
         else:
             print(f"\nloop oracle (tests/oracle.py, pure Python, float64): the full batch would exceed "
                   f"{args.oracle_budget:.0f} s, so it was timed once on {done} of {batch} batch entries "

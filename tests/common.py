@@ -1,11 +1,38 @@
-from helpers import (
-    Config,
-    init_params,
-)
+"""What several test files share: seeded random inputs, tolerances, and the checkers' test helpers."""
 
+import math
 
 import numpy as np
 
+from helpers import Config, init_params
+
+TOL = dict(rtol=1e-12, atol=1e-12)  # float64 helpers vs float64 loops
+TOL32 = dict(rtol=2e-5, atol=2e-6)  # float32 helpers vs float64 loops
+
+
+def rand(seed, *shape, scale=1.0, dtype=np.float64):
+    """Seeded standard-normal array times `scale`."""
+    return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(dtype)
+
+
+def weights(seed, d_model, dtype=np.float64):
+    """Four seeded (d_model, d_model) matrices W_q, W_k, W_v, W_o, scaled like an initialised layer."""
+    rng = np.random.default_rng(1000 + seed)
+    return [(rng.standard_normal((d_model, d_model)) / math.sqrt(d_model)).astype(dtype) for _ in range(4)]
+
+
+def rand_qkv(seed, batch, T_q, T_k, d_k, d_v, dtype=np.float64):
+    """Seeded Q (..., T_q, d_k), K (..., T_k, d_k), V (..., T_k, d_v) for the batch shape `batch`."""
+    return (rand(seed, *batch, T_q, d_k, dtype=dtype), rand(seed + 10, *batch, T_k, d_k, dtype=dtype),
+            rand(seed + 20, *batch, T_k, d_v, dtype=dtype))
+
+
+def rand_mask(seed, shape, empty_row=False):
+    """Seeded boolean mask (True = allowed); with `empty_row`, query row 0 of every batch entry allows no key."""
+    m = np.random.default_rng(100 + seed).random(shape) < 0.6
+    if empty_row:
+        m[..., 0, :] = False
+    return m
 
 def run(check, fn, capsys):
     """Call a check; return (its result, what it printed)."""

@@ -141,14 +141,22 @@ def merge_heads(Zh):
     return out
 
 
-def multi_head_attention_one(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
+def add_bias(M, b):
+    """Every row of M plus the vector b: m_i + b."""
+    return [[m + c for m, c in zip(row, b)] for row in M]
+
+
+def multi_head_attention_one(X, W_q, W_k, W_v, W_o, n_heads, mask=None, biases=(None, None, None, None)):
     """Multi-head self-attention for one sequence X (T, d_model), the way the slides draw it.
 
+    `biases` (b_q, b_k, b_v, b_o), each None or a list of d_model numbers: head h adds its slice
+    b^h = b[h·d_head … (h+1)·d_head - 1] to q_i, k_j, v_j, and b_o is added to every output row.
     Returns Z_f (T, d_model) and A (n_heads, T, T) as nested lists.
     """
     X = _as_list(X)
     d_model = len(X[0])
     d_head = d_model // n_heads
+    b_q, b_k, b_v, b_o = biases
     Zs, As = [], []
     for h in range(n_heads):
         # each head has its own, separate matrices W_Q^h, W_K^h, W_V^h (d_model, d_head)
@@ -158,11 +166,20 @@ def multi_head_attention_one(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
         Q_h = matmul(X, W_Q_h)  # row i is q_i = x_i W_Q^h
         K_h = matmul(X, W_K_h)  # row j is k_j = x_j W_K^h
         V_h = matmul(X, W_V_h)  # row j is v_j = x_j W_V^h
+        cut = slice(h * d_head, (h + 1) * d_head)
+        if b_q is not None:
+            Q_h = add_bias(Q_h, b_q[cut])  # q_i = x_i W_Q^h + b_Q^h
+        if b_k is not None:
+            K_h = add_bias(K_h, b_k[cut])  # k_j = x_j W_K^h + b_K^h
+        if b_v is not None:
+            V_h = add_bias(V_h, b_v[cut])  # v_j = x_j W_V^h + b_V^h
         Z_h, A_h = attention(Q_h, K_h, V_h, mask)  # d_k = d_head
         Zs.append(Z_h)
         As.append(A_h)
     concat = merge_heads(Zs)  # (T, n_heads · d_head): Z_0 … Z_{h-1} side by side
     Z_f = matmul(concat, W_o)  # (T, d_model)
+    if b_o is not None:
+        Z_f = add_bias(Z_f, b_o)  # z_i = concat_i W_O + b_O
     return Z_f, As
 
 
@@ -201,18 +218,19 @@ def batched_scores(Q, K):
     return S
 
 
-def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
+def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None, *, b_q=None, b_k=None, b_v=None, b_o=None):
     """Loop `multi_head_attention_one` over the batch axes of X; returns Z (..., T, d_model), A (..., n_heads, T, T)."""
     X = np.asarray(X, dtype=np.float64)
     batch, (T, d_model) = X.shape[:-2], X.shape[-2:]
     Ws = [np.asarray(W, dtype=np.float64).tolist() for W in (W_q, W_k, W_v, W_o)]
+    biases = tuple(None if b is None else np.asarray(b, dtype=np.float64).tolist() for b in (b_q, b_k, b_v, b_o))
     if mask is not None:
         mask = np.broadcast_to(np.asarray(mask), batch + (T, T))
     Z = np.zeros(batch + (T, d_model))
     A = np.zeros(batch + (n_heads, T, T))
     for b in np.ndindex(*batch):
         m = None if mask is None else mask[b].tolist()
-        Z_b, A_b = multi_head_attention_one(X[b].tolist(), *Ws, n_heads, m)
+        Z_b, A_b = multi_head_attention_one(X[b].tolist(), *Ws, n_heads, m, biases)
         Z[b] = Z_b
         A[b] = A_b
     return Z, A

@@ -9,7 +9,7 @@ import pytest
 
 import helpers
 import oracle
-from common import K4, Q4, V4
+from common import TOL, TOL32, K4, Q4, V4, rand, rand_mask, rand_qkv, weights
 from oracle import loop_step
 from helpers import (
     attention_scores,
@@ -30,29 +30,11 @@ from helpers import (
     step_values,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 helpers vs float64 loops
-TOL32 = dict(rtol=2e-5, atol=2e-6)  # float32 helpers vs float64 loops
 BATCHES = [(), (2,), (2, 3)]
 SEEDS = [0, 1, 2]
 
 
-def rand(seed, *shape, dtype=np.float64):
-    """Seeded standard-normal array."""
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
-
-def weights(seed, d_model, dtype=np.float64):
-    """Four seeded (d_model, d_model) matrices W_q, W_k, W_v, W_o, scaled like an initialised layer."""
-    rng = np.random.default_rng(1000 + seed)
-    return [(rng.standard_normal((d_model, d_model)) / math.sqrt(d_model)).astype(dtype) for _ in range(4)]
-
-
-def random_mask(seed, shape, empty_row=True):
-    """Seeded boolean mask; with `empty_row`, query row 0 of every batch entry allows no key at all."""
-    m = np.random.default_rng(500 + seed).random(shape) < 0.6
-    if empty_row:
-        m[..., 0, :] = False
-    return m
 
 
 # ======================================================================= against the oracle (float64, 1e-12)
@@ -104,15 +86,13 @@ def test_attention_scores_matches_oracle(T_q, T_k, d_k, batch, seed):
 @pytest.mark.parametrize("T_q, T_k, d_k, d_v", [(1, 1, 1, 1), (3, 4, 2, 5), (5, 5, 8, 3)])
 @pytest.mark.parametrize("mask_kind", [None, "causal", "random"])
 def test_scaled_dot_product_attention_matches_oracle(T_q, T_k, d_k, d_v, batch, seed, mask_kind):
-    Q = rand(seed, *batch, T_q, d_k)
-    K = rand(seed + 10, *batch, T_k, d_k)
-    V = rand(seed + 20, *batch, T_k, d_v)
+    Q, K, V = rand_qkv(seed, batch, T_q, T_k, d_k, d_v)
     if mask_kind is None:
         mask = None
     elif mask_kind == "causal":
         mask = np.tril(np.ones((T_q, T_k), dtype=bool))  # shared by the whole batch
     else:
-        mask = random_mask(seed, (*batch, T_q, T_k))  # one per batch entry, row 0 fully masked
+        mask = rand_mask(seed, (*batch, T_q, T_k), empty_row=True)  # one per batch entry, row 0 fully masked
     Z, A = scaled_dot_product_attention(Q, K, V, mask=mask)
     Z_ref, A_ref = oracle.batched_attention(Q, K, V, mask)
     assert Z.shape == (*batch, T_q, d_v) and A.shape == (*batch, T_q, T_k)
@@ -166,7 +146,7 @@ def test_multi_head_attention_matches_oracle(T, d_model, n_heads, batch, seed, m
 def test_multi_head_attention_with_a_per_batch_mask_matches_oracle():
     X = rand(3, 2, 3, 5, 8)  # batch (2, 3), T = 5, d_model = 8
     Ws = weights(3, 8)
-    mask = random_mask(3, (2, 1, 5, 5))  # broadcast over the second batch axis; row 0 fully masked
+    mask = rand_mask(3, (2, 1, 5, 5), empty_row=True)  # broadcast over the second batch axis; row 0 fully masked
     Z, A = multi_head_attention(X, *Ws, 2, mask=mask)
     Z_ref, A_ref = oracle.multi_head_attention(X, *Ws, 2, mask)
     np.testing.assert_allclose(A, A_ref, **TOL)
@@ -259,7 +239,7 @@ def test_rows_of_A_sum_to_one(batch, seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_masked_weights_are_exactly_zero(seed):
     Q, K, V = rand(seed, 2, 5, 4), rand(seed + 1, 2, 6, 4), rand(seed + 2, 2, 6, 3)
-    mask = random_mask(seed, (2, 5, 6), empty_row=False)
+    mask = rand_mask(seed, (2, 5, 6), empty_row=False)
     mask[..., 0] = True  # every row has at least one key
     _, A = scaled_dot_product_attention(Q, K, V, mask=mask)
     assert (A[~mask] == 0.0).all()
@@ -473,9 +453,11 @@ def test_fully_masked_query_row_gives_zero_weights_and_zero_output(dtype):
 
 def test_error_d_model_not_divisible_by_n_heads():
     X = rand(0, 4, 10)
-    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = 3")):
+    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = "
+                                                   "3")):
         split_heads(X, 3)
-    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = 3")):
+    with pytest.raises(ValueError, match=re.escape("d_model = 10 (X of shape (4, 10)) is not divisible by n_heads = "
+                                                   "3")):
         multi_head_attention(X, *weights(0, 10), 3)
     with pytest.raises(ValueError, match="d_model = 10 is not divisible by n_heads = 3"):
         init_mha_weights(10, 3)
@@ -508,10 +490,12 @@ def test_error_batch_axes_that_do_not_broadcast():
 
 def test_error_mask_that_does_not_broadcast():
     Q, K, V = rand(0, 3, 4), rand(1, 5, 4), rand(2, 5, 2)
-    with pytest.raises(ValueError, match=re.escape("mask of shape (5, 3) does not broadcast to the scores' shape (3, 5)")):
+    with pytest.raises(ValueError, match=re.escape("mask of shape (5, 3) does not broadcast to the scores' shape (3, "
+                                                   "5)")):
         scaled_dot_product_attention(Q, K, V, mask=np.ones((5, 3), dtype=bool))
     X = rand(0, 2, 4, 8)
-    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4, 4) does not broadcast to the scores' shape (2, 4, 4)")):
+    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4, 4) does not broadcast to the scores' shape "
+                                                   "(2, 4, 4)")):
         multi_head_attention(X, *weights(0, 8), 2, mask=np.ones((3, 4, 4), dtype=bool))
 
 
@@ -541,7 +525,8 @@ def test_error_empty_sequence():
 def test_error_nan_or_inf_input(bad):
     Q = rand(0, 3, 4)
     Q[1, 2] = bad
-    with pytest.raises(ValueError, match=re.escape("Q of shape (3, 4) contains NaN or inf (1 entries, first at index (1, 2))")):
+    with pytest.raises(ValueError, match=re.escape("Q of shape (3, 4) contains NaN or inf (1 entries, first at index "
+                                                   "(1, 2))")):
         scaled_dot_product_attention(Q, rand(1, 5, 4), rand(2, 5, 2))
     X = rand(0, 2, 4, 8)
     X[1, 3, 0] = bad
@@ -677,3 +662,78 @@ def test_step_values_accepts_numpy_integers():
 def test_step_values_bad_shapes(Q, K, V, match):
     with pytest.raises(ValueError, match=match):
         step_values(Q, K, V, 0)
+
+
+# ---------------------------------------------------------------- biases, and the literal path beside the fast one
+
+
+def biases(seed, d_model, which="qkvo", dtype=np.float64):
+    """Seeded bias vectors (d_model,) for the letters in `which`, None for the others."""
+    rng = np.random.default_rng(seed + 100)
+    return {f"b_{c}": (rng.standard_normal(d_model).astype(dtype) if c in which else None) for c in "qkvo"}
+
+
+@pytest.mark.parametrize("which", ["qkvo", "q", "k", "v", "o", "qk"])
+@pytest.mark.parametrize("batch, T, d_model, n_heads, causal", [((), 4, 8, 2, False), ((2,), 5, 12, 3, True),
+                                                                 ((2, 2), 3, 8, 4, True)])
+def test_multi_head_attention_with_biases_matches_oracle(batch, T, d_model, n_heads, causal, which):
+    X = rand(3, *batch, T, d_model)
+    Ws = weights(3, d_model)
+    bs = biases(3, d_model, which)
+    mask = causal_mask(T) if causal else None
+    Z_ref, A_ref = oracle.multi_head_attention(X, *Ws, n_heads, mask, **bs)
+    for mha in (multi_head_attention, helpers.multi_head_attention_literal):
+        Z, A = mha(X, *Ws, n_heads, mask=mask, **bs)
+        np.testing.assert_allclose(Z, Z_ref, **TOL)
+        np.testing.assert_allclose(A, A_ref, **TOL)
+
+
+def test_biases_of_zero_change_nothing():
+    X, Ws = rand(4, 2, 5, 8), weights(4, 8)
+    zero = np.zeros(8)
+    Z, A = multi_head_attention(X, *Ws, 2)
+    Zb, Ab = multi_head_attention(X, *Ws, 2, b_q=zero, b_k=zero, b_v=zero, b_o=zero)
+    np.testing.assert_allclose(Zb, Z, **TOL)
+    np.testing.assert_allclose(Ab, A, **TOL)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_biases_keep_the_dtype(dtype):
+    X, Ws = rand(5, 3, 8, dtype=dtype), weights(5, 8, dtype=dtype)
+    Z, A = multi_head_attention(X, *Ws, 2, **biases(5, 8, dtype=dtype))
+    assert Z.dtype == A.dtype == dtype
+
+
+@pytest.mark.parametrize("name", ["b_q", "b_k", "b_v", "b_o"])
+def test_a_bias_of_the_wrong_shape_is_named(name):
+    X, Ws = rand(6, 3, 8), weights(6, 8)
+    with pytest.raises(ValueError, match=re.escape(f"{name} must have shape (d_model,) = (8,), got (3, 8)")):
+        multi_head_attention(X, *Ws, 2, **{name: np.zeros((3, 8))})
+    with pytest.raises(TypeError):
+        multi_head_attention(X, *Ws, 2, None, np.zeros(8))  # biases are keyword-only
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, TOL), (np.float32, TOL32)])
+@pytest.mark.parametrize("batch, T, d_model, n_heads", [((), 1, 4, 1), ((3,), 7, 16, 4), ((2, 2), 6, 12, 3)])
+def test_the_fast_path_equals_the_literal_formula(batch, T, d_model, n_heads, dtype, tol):
+    """multi_head_attention (1/√d_head moved into W_Q, 2-D products) gives the literal formula's numbers."""
+    X, Ws = rand(7, *batch, T, d_model, dtype=dtype), weights(7, d_model, dtype=dtype)
+    for mask in (None, causal_mask(T)):
+        Z, A = multi_head_attention(X, *Ws, n_heads, mask=mask)
+        Z_lit, A_lit = helpers.multi_head_attention_literal(X, *Ws, n_heads, mask=mask)
+        assert Z.dtype == Z_lit.dtype == dtype
+        np.testing.assert_allclose(Z, Z_lit, **tol)
+        np.testing.assert_allclose(A, A_lit, **tol)
+
+
+def test_count_parameters_with_biases():
+    assert count_parameters(512, 8, bias=True) == 4 * 512 * 512 + 4 * 512
+
+
+def test_float64_biases_promote_float32_inputs_in_both_paths():
+    X, Ws = rand(8, 2, 4, 8, dtype=np.float32), weights(8, 8, dtype=np.float32)
+    bs = biases(8, 8)  # float64
+    Z, A = multi_head_attention(X, *Ws, 2, **bs)
+    Z_lit, A_lit = helpers.multi_head_attention_literal(X, *Ws, 2, **bs)
+    assert Z.dtype == Z_lit.dtype == np.float64
+    np.testing.assert_allclose(Z, Z_lit, **TOL32)

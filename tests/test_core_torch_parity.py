@@ -19,14 +19,10 @@ torch = pytest.importorskip(
 )
 F = torch.nn.functional
 
+from common import rand, rand_qkv  # noqa: E402
 from helpers import causal_mask, init_mha_weights, multi_head_attention, scaled_dot_product_attention  # noqa: E402
 
 TOL = dict(rtol=1e-10, atol=1e-10)
-
-
-def rand(seed, *shape):
-    """Seeded standard-normal float64 array."""
-    return np.random.default_rng(seed).standard_normal(shape)
 
 
 def torch_mha(W_q, W_k, W_v, W_o, n_heads):
@@ -88,9 +84,7 @@ def test_multi_head_attention_matches_torch_is_causal_flag():
 @pytest.mark.parametrize("T_q, T_k, d_k, d_v", [(1, 1, 1, 1), (3, 4, 2, 5), (6, 6, 8, 8)])
 @pytest.mark.parametrize("mask_kind", [None, "causal", "random"])
 def test_scaled_dot_product_attention_matches_torch(batch, T_q, T_k, d_k, d_v, mask_kind, seed):
-    Q = rand(seed, *batch, T_q, d_k)
-    K = rand(seed + 10, *batch, T_k, d_k)
-    V = rand(seed + 20, *batch, T_k, d_v)
+    Q, K, V = rand_qkv(seed, batch, T_q, T_k, d_k, d_v)
     if mask_kind is None:
         mask = None
     elif mask_kind == "causal":
@@ -125,3 +119,33 @@ def test_float32_multi_head_attention_is_close_to_torch():
     assert Z.dtype == np.float32 and z_t.dtype == torch.float32
     np.testing.assert_allclose(Z, z_t.numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(A, a_t.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def torch_mha_with_biases(W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, n_heads):
+    """nn.MultiheadAttention with biases: in_proj_bias = [b_q; b_k; b_v], out_proj.bias = b_o."""
+    d_model = W_q.shape[0]
+    mha = torch.nn.MultiheadAttention(d_model, n_heads, bias=True, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.from_numpy(np.concatenate([W_q.T, W_k.T, W_v.T], axis=0)))
+        mha.in_proj_bias.copy_(torch.from_numpy(np.concatenate([b_q, b_k, b_v])))
+        mha.out_proj.weight.copy_(torch.from_numpy(np.ascontiguousarray(W_o.T)))
+        mha.out_proj.bias.copy_(torch.from_numpy(b_o))
+    return mha.eval()
+
+
+@pytest.mark.parametrize("batch, T, d_model, n_heads", [(1, 3, 4, 1), (2, 5, 8, 2), (2, 6, 16, 8)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_multi_head_attention_with_biases_matches_torch(batch, T, d_model, n_heads, causal):
+    X = rand(2, batch, T, d_model)
+    Ws = init_mha_weights(d_model, n_heads, seed=2, dtype=np.float64)
+    b_q, b_k, b_v, b_o = rand(3, 4, d_model)  # four (d_model,) biases
+    mask = causal_mask(T) if causal else None
+    Z, A = multi_head_attention(X, *Ws, n_heads, mask=mask, b_q=b_q, b_k=b_k, b_v=b_v, b_o=b_o)
+
+    mha = torch_mha_with_biases(*Ws, b_q, b_k, b_v, b_o, n_heads)
+    x = torch.from_numpy(X)
+    attn_mask = None if mask is None else torch.from_numpy(~mask)  # torch: True = NOT allowed
+    with torch.no_grad():
+        z_t, a_t = mha(x, x, x, attn_mask=attn_mask, need_weights=True, average_attn_weights=False)
+    np.testing.assert_allclose(Z, z_t.numpy(), **TOL)
+    np.testing.assert_allclose(A, a_t.numpy(), **TOL)

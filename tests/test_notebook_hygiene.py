@@ -24,7 +24,8 @@ def test_notebook_is_executed_in_order_without_errors(path):
     cells = code_cells(nb)
     assert cells, f"{path.name} has no code cells"
     counts = [c["execution_count"] for c in cells]
-    assert None not in counts, f"{path.name}: unexecuted code cells at positions {[i for i, n in enumerate(counts) if n is None]}"
+    unexecuted = [i for i, n in enumerate(counts) if n is None]
+    assert None not in counts, f"{path.name}: unexecuted code cells at positions {unexecuted}"
     assert counts == list(range(1, len(cells) + 1)), (
         f"{path.name}: execution counts {counts} are not 1, 2, 3, …: re-run it with "
         "`python tools/execute_notebooks.py " + f"notebooks/{path.name}`"

@@ -48,6 +48,8 @@ def test_every_flat_name_has_exactly_one_home():
     collisions = {n: ms for n, ms in homes.items() if len(ms) > 1}
     assert collisions == {}, "two modules export the same name; rename one deliberately"
     assert sorted(helpers.__all__) == sorted(homes)
+    for module, names in helpers._LAZY_MODULES.items():
+        assert names.split() == module_all(f"helpers.{module}"), module
     for name, (m,) in homes.items():
         assert getattr(helpers, name) is getattr(importlib.import_module(m), name), name
 

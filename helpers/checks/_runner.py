@@ -298,7 +298,8 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
                 f"it raised {_exc_text(got)}: math.exp (or float arithmetic) got a number too large for a float — "
                 "math.exp(x) raises for x above about 709, where np.exp would give inf"
                 + (f"; {info['overflow_why']}" if "overflow_why" in info else ""),
-                nonfinite_hint.format(**info) or "subtract the row's maximum inside every exp, so no exponent is positive.",
+                nonfinite_hint.format(**info)
+                or "subtract the row's maximum inside every exp, so no exponent is positive.",
             )
         if after_batch_only:
             return (

@@ -35,14 +35,17 @@ def _structure_qkv(got, expected):
             "end with `return Q, K, V`.",
         )
     if not isinstance(got, (tuple, list)):
-        return (f"you returned {article(type(got).__name__)}; the check wants a tuple (Q, K, V).", "end with `return Q, K, V`.")
+        return (f"you returned {article(type(got).__name__)}; the check wants a tuple (Q, K, V).",
+                "end with `return Q, K, V`.")
     if len(got) != 3:
         return (f"you returned {len(got)} items; the check wants three: (Q, K, V).", "end with `return Q, K, V`.")
     for name, item, want in zip(_QKV_NAMES, got, expected):
         if item is None:
-            return (f"your {name} is None: it was never computed.", f"compute {name} = X @ W_{name.lower()} and return it.")
+            return (f"your {name} is None: it was never computed.",
+                    f"compute {name} = X @ W_{name.lower()} and return it.")
         if not isinstance(item, np.ndarray):
-            return (f"your {name} is {article(type(item).__name__)}, not a numpy array.", f"compute {name} = X @ W_{name.lower()}.")
+            return (f"your {name} is {article(type(item).__name__)}, not a numpy array.",
+                    f"compute {name} = X @ W_{name.lower()}.")
     return None
 
 

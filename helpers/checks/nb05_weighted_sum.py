@@ -206,7 +206,8 @@ def _attention_mistakes():
         Mistake(
             _attention_k_v_swapped,
             "K and V are swapped: the scores use V and the weighted sum uses K.",
-            "scores compare queries with keys, q_i · k_j; the weighted sum adds up the values: Z = softmax(Q Kᵀ / √d_k) V.",
+            "scores compare queries with keys, q_i · k_j; the weighted sum adds up the values: "
+            "Z = softmax(Q Kᵀ / √d_k) V.",
         ),
         Mistake(
             _attention_k_not_transposed,

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..core import multi_head_attention
+from ..core import merge_heads, multi_head_attention, split_heads
 from ._runner import (
     Case,
     Mistake,
@@ -32,7 +32,7 @@ def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None, k_trans
             continue
         M = X @ W  # (..., T, d_model)
         if split == "right":
-            Mh = _split_heads_reference(M, n_heads)
+            Mh = split_heads(M, n_heads)
         else:
             Mh = split_heads_no_transpose(M, n_heads)
         parts.append(Mh)  # (..., n_heads, T, d_head)
@@ -42,16 +42,6 @@ def _mha_core(X, W_q, W_k, W_v, n_heads, *, split="right", divisor=None, k_trans
     return A @ Vh, A  # (..., n_heads, T, d_head)
 
 
-def _split_heads_reference(M, n_heads):
-    *batch, T, d_model = M.shape
-    return np.swapaxes(M.reshape(*batch, T, n_heads, d_model // n_heads), -3, -2)
-
-
-def _merge_right(Zh):
-    *batch, n_heads, T, d_head = Zh.shape
-    return np.swapaxes(Zh, -3, -2).reshape(*batch, T, n_heads * d_head)  # (..., T, d_model)
-
-
 def _mha_no_transpose(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, split="reshape")
     return Zh.reshape(X.shape) @ W_o  # heads merged back by a plain reshape too
@@ -59,7 +49,7 @@ def _mha_no_transpose(X, W_q, W_k, W_v, W_o, n_heads, **_):
 
 def _mha_split_no_transpose(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, split="reshape")
-    return _merge_right(Zh) @ W_o  # heads cut by a plain reshape, merged back correctly
+    return merge_heads(Zh) @ W_o  # heads cut by a plain reshape, merged back correctly
 
 
 def _mha_merge_no_transpose(X, W_q, W_k, W_v, W_o, n_heads, **_):
@@ -69,12 +59,12 @@ def _mha_merge_no_transpose(X, W_q, W_k, W_v, W_o, n_heads, **_):
 
 def _mha_heads_reversed(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads)
-    return _merge_right(Zh[..., ::-1, :, :]) @ W_o  # concat(Z_{h-1} … Z_0)
+    return merge_heads(Zh[..., ::-1, :, :]) @ W_o  # concat(Z_{h-1} … Z_0)
 
 
 def _mha_no_output_projection(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads)
-    return _merge_right(Zh)  # the concatenation, W_O forgotten
+    return merge_heads(Zh)  # the concatenation, W_O forgotten
 
 
 def _mha_output_per_head_not_summed(X, W_q, W_k, W_v, W_o, n_heads, **_):
@@ -86,37 +76,37 @@ def _mha_output_per_head_not_summed(X, W_q, W_k, W_v, W_o, n_heads, **_):
 
 def _mha_output_projection_left(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads)
-    return W_o @ _merge_right(Zh)  # W_O on the wrong side
+    return W_o @ merge_heads(Zh)  # W_O on the wrong side
 
 
 def _mha_output_projection_transposed(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads)
-    return _merge_right(Zh) @ W_o.T
+    return merge_heads(Zh) @ W_o.T
 
 
 def _mha_scaled_by_sqrt_d_model(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, divisor=math.sqrt(X.shape[-1]))
-    return _merge_right(Zh) @ W_o
+    return merge_heads(Zh) @ W_o
 
 
 def _mha_not_scaled(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, divisor=1.0)
-    return _merge_right(Zh) @ W_o
+    return merge_heads(Zh) @ W_o
 
 
 def _mha_k_dot_T(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, k_transpose=lambda K: K.T)  # .T reverses every axis
-    return _merge_right(Zh) @ W_o
+    return merge_heads(Zh) @ W_o
 
 
 def _mha_scaled_by_sqrt_n_heads(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, divisor=math.sqrt(n_heads))
-    return _merge_right(Zh) @ W_o
+    return merge_heads(Zh) @ W_o
 
 
 def _mha_scaled_by_sqrt_t(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, divisor=math.sqrt(X.shape[-2]))
-    return _merge_right(Zh) @ W_o
+    return merge_heads(Zh) @ W_o
 
 
 def _mha_heads_summed(X, W_q, W_k, W_v, W_o, n_heads, **_):
@@ -127,12 +117,12 @@ def _mha_heads_summed(X, W_q, W_k, W_v, W_o, n_heads, **_):
 
 def _mha_heads_averaged(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads)
-    return _merge_right(Zh) @ W_o / n_heads  # = mean over h of Z_h W_O^h
+    return merge_heads(Zh) @ W_o / n_heads  # = mean over h of Z_h W_O^h
 
 
 def _mha_weight_rows_per_head(X, W_q, W_k, W_v, W_o, n_heads, **_):
     Zh, _A = _mha_core(X, W_q, W_k, W_v, n_heads, split="rows")
-    return _merge_right(Zh) @ W_o
+    return merge_heads(Zh) @ W_o
 
 
 def _mha_returns_weights(X, W_q, W_k, W_v, W_o, n_heads, **_):

@@ -5,13 +5,16 @@ import warnings
 
 import numpy as np
 
+from ..core import softmax
 from ..lessons.nb09_heads_that_learn import softmax_backward
 
 __all__ = ["check_softmax_backward"]
 
 
 def check_softmax_backward(fn):
-    """Check a learner's fn(A, dA) -> dS for A = softmax(S) along the last axis; prints ✅ or ❌ with what is wrong and a hint, returns bool (notebook 09).
+    """Check a learner's fn(A, dA) -> dS for A = softmax(S) along the last axis (notebook 09).
+
+    Prints ✅, or ❌ with what is wrong and a hint; returns True or False.
 
     Same feedback format as helpers.checks: a ❌ line, "What is wrong: …", "Hint: …"; never raises.
     """
@@ -24,8 +27,7 @@ def check_softmax_backward(fn):
     cases = []
     for label, shape in (("A of shape (3, 4)", (3, 4)), ("a batch, A of shape (2, 3, 5)", (2, 3, 5))):
         S = rng.standard_normal(shape)
-        A = np.exp(S - S.max(axis=-1, keepdims=True))
-        A /= A.sum(axis=-1, keepdims=True)
+        A = softmax(S)  # (..., T): rows of attention weights
         cases.append((label, A, rng.standard_normal(shape)))
     for i, (label, A, dA) in enumerate(cases, start=1):
         expected = softmax_backward(A, dA)
@@ -38,7 +40,8 @@ def check_softmax_backward(fn):
                 what = "the function is not written yet (it raises NotImplementedError)."
                 hint = "replace `raise NotImplementedError` with the formula dS = A ⊙ (dA − Σ_j dA ⊙ A)."
             except Exception as err:  # noqa: BLE001 — the learner's bug becomes feedback, not a traceback
-                what = f"your function raised {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
+                first_line = str(err).splitlines()[0] if str(err) else ""
+                what = f"your function raised {type(err).__name__}: {first_line}".rstrip(": ")
                 if _uses_a_jacobian(fn) and (i > 1 or _right_for_one_row(fn, A, dA)):
                     works_for = "one row (a 1-D A)" if i == 1 else f"A of shape {cases[0][1].shape}"
                     what += (f". Your Jacobian route works for {works_for}, but here A is {A.shape}: np.diag and "

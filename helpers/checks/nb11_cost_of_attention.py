@@ -118,7 +118,8 @@ def _online_softmax_mistakes():
         ),
         Mistake(
             _online_softmax_sum_overwritten,
-            "the running sum is overwritten by each block (l = … instead of l = l · … + …): only the last block counts.",
+            "the running sum is overwritten by each block (l = … instead of l = l · … + …): "
+            "only the last block counts.",
             "accumulate: " + update,
         ),
         Mistake(
@@ -192,5 +193,6 @@ def check_online_softmax(fn):
         values_hint="after all blocks, weights = exp(s - m) / l, where " + _online_softmax_mistakes()[0].hint,
         nonfinite_hint="keep a running max m_new = max(m, block.max()) and take only exponents that are ≤ 0: "
                        "exp(block - m_new) and exp(m - m_new), never exp(m) or exp(s) alone.",
-        success_note=" (Note: the check compares numbers only; it cannot see whether you really worked block by block.)",
+        success_note=" (Note: the check compares numbers only; "
+                     "it cannot see whether you really worked block by block.)",
     )

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from .._validate import as_float_array, as_float_dtype, as_size_list, check_positive_int, check_softmax_input
 from ..core import softmax
 from ..show.figures import plot_heatmap, plot_weights_bar
 from ..show.style import LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, format_number
@@ -61,7 +61,8 @@ def score_samples(d_k, n_pairs=2000, seed=0, dtype=np.float64):
     d_k = check_positive_int(d_k, "d_k")
     n_pairs = check_positive_int(n_pairs, "n_pairs")
     rng = _rng(seed)
-    draws = rng.standard_normal((d_k, 2, n_pairs), dtype=_dtype(dtype))  # coordinate c: q[c], k[c] of every pair
+    # (d_k, 2, n_pairs): coordinate c of q and of k, for every pair
+    draws = rng.standard_normal((d_k, 2, n_pairs), dtype=as_float_dtype(dtype))
     return (draws[:, 0, :] * draws[:, 1, :]).sum(axis=0)  # (d_k, n_pairs) -> (n_pairs,): Σ_c q[c] k[c]
 
 
@@ -75,7 +76,7 @@ class ScoreVariance(NamedTuple):
 
 def score_variance(d_ks, n_pairs=4000, seed=0):
     """Measure Var(q · k) and Var(q · k / √d_k) over n_pairs random pairs for each d_k in d_ks (notebook 03)."""
-    d_ks = _d_k_list(d_ks)
+    d_ks = as_size_list(d_ks)
     n_pairs = check_positive_int(n_pairs, "n_pairs")
     if n_pairs < 2:
         raise ValueError(f"n_pairs must be at least 2 to measure a variance, got {n_pairs}")
@@ -94,7 +95,7 @@ def random_query_keys(d_k, T=8, seed=0, dtype=np.float64):
     """One random query q (d_k,) and T random keys K (T, d_k), standard-normal entries (notebook 03)."""
     d_k = check_positive_int(d_k, "d_k")
     T = check_positive_int(T, "T")
-    draws = _rng(seed).standard_normal((d_k, T + 1), dtype=_dtype(dtype))  # column 0: q, columns 1 … T: keys
+    draws = _rng(seed).standard_normal((d_k, T + 1), dtype=as_float_dtype(dtype))  # column 0: q, columns 1 … T: keys
     q = draws[:, 0].copy()  # (d_k,)
     K = np.ascontiguousarray(draws[:, 1:].T)  # (d_k, T) -> (T, d_k)
     return q, K
@@ -111,7 +112,7 @@ class ScalingDemo(NamedTuple):
 
 
 def scaling_demo(d_k, T=8, seed=0):
-    """Scores q · k_j of one random query against T random keys, with and without / √d_k, and their softmax (notebook 03)."""
+    """Scores q · k_j of one random query against T random keys, with and without / √d_k, softmaxed (notebook 03)."""
     q, K = random_query_keys(d_k, T, seed)
     raw = K @ q  # (T, d_k) @ (d_k,) -> (T,)
     scaled = raw / math.sqrt(d_k)  # (T,)
@@ -159,7 +160,7 @@ def saturation_curve(d_ks, T=8, n_queries=500, seed=0):
 
     A row is counted as saturated when its largest weight is above SATURATED = 0.99.
     """
-    d_ks = _d_k_list(d_ks)
+    d_ks = as_size_list(d_ks)
     T = check_positive_int(T, "T")
     n_queries = check_positive_int(n_queries, "n_queries")
     keys = ("wr", "ws", "gr", "gs", "sr", "ss")
@@ -191,11 +192,7 @@ def temperature_softmax(scores, tau, axis=-1):
     if not (math.isfinite(tau) and tau > 0):
         raise ValueError(f"the temperature tau must be a positive, finite number, got {tau}")
     m = np.max(x, axis=axis, keepdims=True)  # (..., 1, ...): each slice's largest score
-    if np.isneginf(m).any():
-        raise ValueError(
-            f"scores of shape {x.shape} have slices along axis {axis} that are all -inf; "
-            f"every row needs at least one finite score"
-        )
+    check_softmax_input(x, m, axis)  # a slice of -inf only has nothing to normalise
     return softmax((x - m) / tau, axis=axis)  # shift first: (s − m) / τ ≤ 0 never overflows, even for tiny τ
 
 
@@ -248,7 +245,7 @@ def plot_softmax_rows(demo, axes=None):
 
 
 def plot_scaling_view(d_k, T=8, seed=0, n_pairs=2000, score_range=70.0):
-    """The d_k slider's view: histogram of q · k with and without / √d_k, and one row's softmax both ways (notebook 03)."""
+    """The d_k slider's view: histogram of q · k with and without / √d_k, one row's softmax both ways (notebook 03)."""
     samples = score_samples(d_k, n_pairs, seed)  # (n_pairs,)
     demo = scaling_demo(d_k, T, seed)
     fig, axes = plt.subplots(1, 3, figsize=(17.0, 5.2), layout="constrained",
@@ -333,8 +330,8 @@ def plot_naive_vs_stable(scores, labels=None):
     s = as_float_array(scores, "scores", ndim=1)
     labels = _key_names(labels, s.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(s)  # (T,)
-        naive = e / e.sum()  # (T,)
+        e = np.exp(s)  # (T,): the figure writes exp(s) and its sum, so it computes them itself
+        naive = e / e.sum()  # (T,): naive_softmax, inf / inf = NaN once exp overflows
     stable = softmax(s)
     fig, axes = plt.subplots(1, 2, figsize=(13.0, 5.4), layout="constrained")
     ax = axes[0]
@@ -416,30 +413,6 @@ def _rng(seed):
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer (so the experiment repeats), got {seed!r}")
     return np.random.default_rng(int(seed))
-
-
-def _dtype(dtype):
-    """np.float32 or np.float64, or ValueError."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be np.float32 or np.float64, got {dt}")
-    return dt
-
-
-def _d_k_list(d_ks):
-    """d_ks as a non-empty list of positive ints, or ValueError."""
-    if isinstance(d_ks, (int, np.integer)) and not isinstance(d_ks, (bool, np.bool_)):
-        raise ValueError(f"d_ks must be a list of sizes, e.g. [1, 2, 4, …, 512], got the single number {d_ks}")
-    try:
-        values = list(d_ks)
-    except TypeError:
-        raise ValueError(f"d_ks must be a list of positive integers, got {type(d_ks).__name__}") from None
-    if not values:
-        raise ValueError("d_ks is empty: give at least one d_k")
-    return [check_positive_int(v, f"d_ks[{i}]") for i, v in enumerate(values)]
 
 
 def _demo(demo):

@@ -11,8 +11,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import as_float_array, check_heads_divide, check_positive_int, check_projections
-from ..core import scaled_dot_product_attention
+from .._validate import (
+    as_float_array,
+    as_square_weights,
+    as_tokens,
+    check_head_index,
+    check_heads_divide,
+    check_positive_int,
+    check_projections,
+    check_top_k,
+)
+from ..core import count_parameters, scaled_dot_product_attention
 from ..show.style import format_number
 from ..show.tables import Table
 
@@ -56,7 +65,7 @@ def head_attention(X, W_q, W_k, W_v, n_heads, head):
     d_model = X.shape[-1]
     Ws = check_projections(X, {"W_q": W_q, "W_k": W_k, "W_v": W_v})
     d_head = check_heads_divide(d_model, n_heads, f"X of shape {X.shape}")
-    head = _head_index(head, n_heads)
+    head = check_head_index(head, n_heads)
     cols = slice(head * d_head, (head + 1) * d_head)
     # (..., T, d_model) @ (d_model, d_head) -> (..., T, d_head), for each of W_Q^h, W_K^h, W_V^h
     Q, K, V = (X @ W[:, cols] for W in Ws)
@@ -70,18 +79,18 @@ def top_attended(A, k=2):
     A (T, T) attention weights; returns (indices (T, k) int, weights (T, k)). Equal weights keep
     the earlier word first.
     """
-    A = _attention_matrix(A)
+    A = as_square_weights(A)
     T = A.shape[0]
-    k = _top_k(k, T)
+    k = check_top_k(k, T)
     order = np.argsort(-A, axis=-1, kind="stable")[:, :k]  # (T, k): stable, so ties keep word order
     return order, np.take_along_axis(A, order, axis=-1)  # (T, k) int, (T, k)
 
 
 def top_attended_table(A, tokens, k=2, title=None, decimals=2):
     """The words each query word looks at most, as a Table: query word | 1st | 2nd | … (notebook 07)."""
-    A = _attention_matrix(A)
+    A = as_square_weights(A)
     T = A.shape[0]
-    tokens = _tokens(tokens, T, f"A of shape {A.shape}")
+    tokens = as_tokens(tokens, T, f"A of shape {A.shape}")
     order, weights = top_attended(A, k)
     k = order.shape[1]
     headers = ["query word i"] + [f"{_ordinal(r + 1)} most attended" for r in range(k)]
@@ -114,14 +123,14 @@ class HeadsConfig(NamedTuple):
 
 
 def heads_config(d_model, n_heads):
-    """Head size and weight counts of a layer with n_heads heads and d_model fixed, d_head = d_model / n_heads (notebook 08)."""
+    """Head size and weight counts of n_heads heads with d_model fixed: d_head = d_model / n_heads (notebook 08)."""
     d_model = check_positive_int(d_model, "d_model")
     d_head = check_heads_divide(d_model, n_heads, f"d_model = {d_model}")
     n_heads = int(n_heads)
     qkv_per_head = 3 * d_model * d_head  # W_Q^h, W_K^h, W_V^h, each (d_model, d_head)
     qkv = n_heads * qkv_per_head
     w_o = (n_heads * d_head) * d_model  # W_O: (n_heads · d_head, d_model)
-    return HeadsConfig(d_model, n_heads, d_head, qkv_per_head, qkv, w_o, qkv + w_o)
+    return HeadsConfig(d_model, n_heads, d_head, qkv_per_head, qkv, w_o, count_parameters(d_model, n_heads))
 
 
 def head_counts(d_model, max_heads=None):
@@ -207,7 +216,7 @@ def shape_walk_table(T, d_model, n_heads, title=None):
 
 
 def head_contributions(Zh, W_o):
-    """Each head's share of Z_f: Z_h W_O^h, shape (..., n_heads, T, d_model); summed over heads, concat · W_O (notebook 08).
+    """Each head's share Z_h W_O^h of Z_f, (..., n_heads, T, d_model); summed over heads: concat · W_O (notebook 08).
 
     Zh (..., n_heads, T, d_head); W_o (n_heads · d_head, d_model), whose rows h·d_head … (h+1)·d_head - 1
     are W_O^h (h = the head's index).
@@ -260,7 +269,8 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
     d_model = as_float_array(W_q, "W_q", ndim=2).shape[0]
     words = {label: list(get_sentence(sid).tokens) for label, sid in sentence_ids.items()}
     X_of = {label: embed(words[label], d_model) for label in words}  # (T, d_model): embedded once, not per redraw
-    head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)  # bad shapes or head: ValueError now, not in the widget
+    # bad shapes or head: ValueError now, not in the widget
+    head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)
 
     def draw(sentence, head):
         show_head(X_of[sentence], words[sentence], W_q, W_k, W_v, n_heads, head)
@@ -270,46 +280,6 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
     buttons = widgets.ToggleButtons(options=list(range(int(n_heads))), value=int(head), description="head",
                                     style={"button_width": "42px"})
     return widgets.VBox([menu, buttons, widgets.interactive_output(draw, {"sentence": menu, "head": buttons})])
-
-
-# ---------------------------------------------------------------- input checks
-
-
-def _head_index(head, n_heads):
-    """head as an int in 0 … n_heads - 1, or ValueError."""
-    if isinstance(head, (bool, np.bool_)) or not isinstance(head, (int, np.integer)):
-        raise ValueError(f"head must be an integer from 0 to n_heads - 1 = {n_heads - 1}, got {head!r}")
-    if not 0 <= head < n_heads:
-        raise ValueError(f"head = {head} does not exist: with n_heads = {n_heads} the heads are 0 … {n_heads - 1}")
-    return int(head)
-
-
-def _attention_matrix(A):
-    """A as a square 2-D float array of weights, or ValueError naming its shape."""
-    A = as_float_array(A, "A", ndim=2)
-    if A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square (T, T), one row per query word and one column per key word, got {A.shape}")
-    return A
-
-
-def _top_k(k, T):
-    """k as an int in 1 … T, or ValueError."""
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 1 <= k <= T:
-        raise ValueError(f"k must be an integer from 1 to T = {T} (the number of words), got {k!r}")
-    return int(k)
-
-
-def _tokens(tokens, T, what):
-    """tokens as a list of T strings, or ValueError."""
-    if isinstance(tokens, str):
-        raise ValueError(f"tokens must be a list of {T} words, got the single string {tokens!r}")
-    try:
-        tokens = [str(t) for t in tokens]
-    except TypeError:
-        raise ValueError(f"tokens must be a list of {T} words, got {type(tokens).__name__}") from None
-    if len(tokens) != T:
-        raise ValueError(f"tokens has {len(tokens)} words but {what} needs T = {T}")
-    return tokens
 
 
 def _ordinal(n):

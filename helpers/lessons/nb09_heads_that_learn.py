@@ -36,8 +36,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import data as _data
-from .._validate import check_positive_int
-from ..core import causal_mask, init_mha_weights, merge_heads, split_heads
+from .._validate import check_model_inputs, check_positive_int, check_training_config, check_weights
+from ..core import causal_mask, init_mha_weights, merge_heads, scaled_dot_product_attention, split_heads
 
 __all__ = [
     "ablation",
@@ -175,7 +175,7 @@ def init_params(config=Config(), dtype=np.float64):
     W_q, W_k, W_v, W_o come from helpers.init_mha_weights; embeddings are N(0, 1); the readout
     W_r is Glorot-scaled and b_r starts at 0.
     """
-    c = _check_config(config)
+    c = check_training_config(config, Config)
     n_out = len(ANSWERS) * len(COLOURS)
     mha = init_mha_weights(c.d_model, c.n_heads, seed=c.seed, dtype=dtype)
     rng = np.random.default_rng(c.seed + 1)
@@ -202,22 +202,16 @@ def forward(params, tokens, lengths, n_heads, head_mask=None):
     7. z_q = Z[b, lengths_b - 1]                          the question token's output row
     8. logits = z_q W_r + b_r, reshaped (B, 2 answers, 3 colours)
     """
-    tokens, lengths, head_mask = _check_inputs(params, tokens, lengths, n_heads, head_mask)
+    tokens, lengths, head_mask = check_model_inputs(params, PARAM_NAMES, tokens, lengths, n_heads, head_mask)
     E_tok, E_pos, W_q, W_k, W_v, W_o, W_r, b_r = (params[k] for k in PARAM_NAMES)
     B, T = tokens.shape
-    d_model = E_tok.shape[1]
-    d_head = d_model // n_heads
     X = E_tok[tokens] + E_pos[:T]  # (B, T, d_model) + (T, d_model) -> (B, T, d_model)
     Q = X @ W_q  # (B, T, d_model) @ (d_model, d_model) -> (B, T, d_model)
     K = X @ W_k  # (B, T, d_model)
     V = X @ W_v  # (B, T, d_model)
-    Qh, Kh, Vh = split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads)  # each (B, n_heads, T, d_head)
-    S = (Qh @ np.swapaxes(Kh, -1, -2)) / math.sqrt(d_head)  # (B, n_heads, T, d_head) @ (B, n_heads, d_head, T) -> (B, n_heads, T, T)
-    S = np.where(causal_mask(T), S, -np.inf)  # (T, T) mask broadcast over (B, n_heads)
-    S = S - S.max(axis=-1, keepdims=True)  # stable softmax: the diagonal is always allowed
-    A = np.exp(S)  # (B, n_heads, T, T); exp(-inf) = 0
-    A /= A.sum(axis=-1, keepdims=True)
-    Zh = A @ Vh  # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
+    Qh, Kh, Vh = split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads)  # (B, n_heads, T, d_head)
+    # steps 3-5 are the core's attention: S = Q_h K_hᵀ / √d_head, causal mask, softmax, Z_h = A V_h
+    Zh, A = scaled_dot_product_attention(Qh, Kh, Vh, mask=causal_mask(T))  # (B, n_heads, T, d_head), (B, n_heads, T, T)
     if head_mask is not None:
         head_mask = head_mask.astype(Zh.dtype)
         Zh = Zh * head_mask[:, None, None]  # (n_heads, 1, 1) broadcast over (B, n_heads, T, d_head)
@@ -232,42 +226,13 @@ def forward(params, tokens, lengths, n_heads, head_mask=None):
     return logits, cache
 
 
-def _check_inputs(params, tokens, lengths, n_heads, head_mask):
-    """tokens, lengths and head_mask as arrays, or ValueError naming the problem and the shapes."""
-    for k in PARAM_NAMES:
-        if k not in params:
-            raise ValueError(f"params is missing the weight {k!r}; it needs {list(PARAM_NAMES)}")
-    V, d_model = params["E_tok"].shape
-    T_max = params["E_pos"].shape[0]
-    n_heads = check_positive_int(n_heads, "n_heads")
-    if d_model % n_heads:
-        raise ValueError(f"d_model = {d_model} (E_tok of shape {params['E_tok'].shape}) is not divisible by n_heads = {n_heads}")
-    tokens = np.asarray(tokens)
-    lengths = np.asarray(lengths)
-    if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
-        raise ValueError(f"tokens must be a 2-D array of integer ids (B, T), got dtype {tokens.dtype} and shape {tokens.shape}")
-    B, T = tokens.shape
-    if T > T_max:
-        raise ValueError(f"tokens of shape {tokens.shape} are longer than the {T_max} positions of E_pos")
-    if tokens.size and (tokens.min() < 0 or tokens.max() >= V):
-        raise ValueError(f"token ids must lie in 0 … {V - 1} (the rows of E_tok), got {tokens.min()} … {tokens.max()}")
-    if lengths.shape != (B,) or not np.issubdtype(lengths.dtype, np.integer):
-        raise ValueError(f"lengths must be {B} integers, one per sequence of tokens {tokens.shape}, got shape {lengths.shape}")
-    if B and (lengths.min() < 1 or lengths.max() > T):
-        raise ValueError(f"lengths must lie in 1 … T = {T} (the question is at lengths - 1), got {lengths.min()} … {lengths.max()}")
-    if head_mask is not None:
-        head_mask = np.asarray(head_mask, dtype=np.float64)
-        if head_mask.shape != (n_heads,):
-            raise ValueError(f"head_mask must hold one number per head, shape ({n_heads},), got shape {head_mask.shape}")
-    return tokens, lengths, head_mask
-
-
 def _log_probs(logits, targets):
     """log p of the right colour, (B, n_answers), and p itself (B, n_answers, n_colours)."""
     logits = np.asarray(logits)
     targets = np.asarray(targets)
     if logits.shape[:-1] != targets.shape:
-        raise ValueError(f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, got {targets.shape}")
+        raise ValueError(f"logits of shape {logits.shape} need targets of shape {logits.shape[:-1]}, "
+                         f"got {targets.shape}")
     shifted = logits - logits.max(axis=-1, keepdims=True)  # (B, 2, 3)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))  # (B, 2, 3)
     picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]  # (B, 2)
@@ -342,7 +307,8 @@ def backward(params, cache, dlogits):
     # 3. scaled scores
     scale = 1.0 / math.sqrt(d_head)
     dQh = (dS @ Kh) * scale  # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
-    dKh = (np.swapaxes(dS, -1, -2) @ Qh) * scale  # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
+    # (B, n_heads, T, T) @ (B, n_heads, T, d_head) -> (B, n_heads, T, d_head)
+    dKh = (np.swapaxes(dS, -1, -2) @ Qh) * scale
     # 2. projections
     X2 = X.reshape(B * T, d_model)  # (B·T, d_model)
     dX = np.zeros_like(X)
@@ -401,7 +367,7 @@ def train(config=Config(), on_step=None, every=10):
     notebook's progress bar); it must not change anything. Returns TrainedModel, whose
     loss_history (steps, 2) holds each answer's loss before each step's update.
     """
-    c = _check_config(config)
+    c = check_training_config(config, Config)
     every = check_positive_int(every, "every")
     params = init_params(c)
     state = {"t": 0, "m": {k: np.zeros_like(p) for k, p in params.items()},
@@ -424,7 +390,7 @@ def train_with_progress(config=Config(), every=10):
     import ipywidgets as widgets  # only here: the rest of this module needs no widgets
     from IPython.display import display
 
-    c = _check_config(config)
+    c = check_training_config(config, Config)
     bar = widgets.FloatProgress(value=0, min=0, max=c.steps, description="training")
     status = widgets.Label()
     display(widgets.HBox([bar, status]))
@@ -449,7 +415,7 @@ def predict(params, data, n_heads, head_mask=None):
 
 
 def accuracy(params, data, n_heads, head_mask=None):
-    """Fraction correct per answer and for both at once: {"previous token": …, "same shape": …, "both": …} (notebook 09)."""
+    """Fraction correct per answer and for both: {"previous token": …, "same shape": …, "both": …} (notebook 09)."""
     correct = predict(params, data, n_heads, head_mask) == data.targets  # (B, 2)
     out = {name: float(correct[:, a].mean()) for a, name in enumerate(ANSWERS)}
     out["both"] = float(correct.all(axis=1).mean())
@@ -474,7 +440,10 @@ def question_attention(params, data, n_heads):
 
 
 def attention_by_distance(params, data, n_heads):
-    """Attention from the question to the token k = 1 … T-1 steps back, (B, n_heads, T-1); NaN where the sequence is shorter (notebook 09)."""
+    """Attention from the question to the token k = 1 … T-1 steps back, (B, n_heads, T-1) (notebook 09).
+
+    NaN where the sequence is shorter than k + 1 tokens.
+    """
     Aq = question_attention(params, data, n_heads)  # (B, n_heads, T)
     B, _, T = Aq.shape
     q = data.lengths - 1  # (B,)
@@ -486,7 +455,7 @@ def attention_by_distance(params, data, n_heads):
 
 
 def example_attention(params, data, i, n_heads):
-    """One example for a figure or widget: its words, A (n_heads, T_len, T_len) and the predicted colours (2,) (notebook 09)."""
+    """One example for a figure or widget: words, A (n_heads, T_len, T_len), predicted colours (2,) (notebook 09)."""
     B = data.tokens.shape[0]
     if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < B:
         raise ValueError(f"example index must be an integer in 0 … {B - 1}, got {i!r}")
@@ -497,7 +466,10 @@ def example_attention(params, data, i, n_heads):
 
 
 def attention_on_targets(params, data, n_heads):
-    """Mean attention of each head's question row on the previous token, the same-shape token, and the rest: (n_heads, 3) (notebook 09)."""
+    """Mean attention of each head's question row on the previous token, the same-shape token, the rest (notebook 09).
+
+    Returns an array (n_heads, 3).
+    """
     Aq = question_attention(params, data, n_heads)  # (B, n_heads, T)
     rows = np.arange(Aq.shape[0])
     on_prev = Aq[rows, :, data.lengths - 2]  # (B, n_heads)
@@ -507,7 +479,7 @@ def attention_on_targets(params, data, n_heads):
 
 
 def ablation(params, data, n_heads):
-    """Accuracy with nothing removed, then with each head removed in turn: a list of (removed, accuracy dict) (notebook 09)."""
+    """Accuracy with nothing removed, then with each head removed: a list of (removed, accuracy dict) (notebook 09)."""
     rows = [(None, accuracy(params, data, n_heads))]
     for head in range(n_heads):
         rows.append((head, accuracy(params, data, n_heads, head_mask_without(n_heads, head))))
@@ -557,7 +529,8 @@ def weights_checksum(params):
 def save_weights(path, model):
     """Save a TrainedModel to `path` as .npz: the weights, the loss history, the config as JSON (notebook 09)."""
     if not isinstance(model, TrainedModel):
-        raise ValueError(f"save_weights expects a TrainedModel (from train or load_weights), got {type(model).__name__}")
+        raise ValueError(f"save_weights expects a TrainedModel (from train or load_weights), "
+                         f"got {type(model).__name__}")
     np.savez(path, **_model_arrays(model, f"the model to save to {path}"))
 
 
@@ -567,7 +540,7 @@ def stored_weights_path():
 
 
 def load_weights(path=None):
-    """Load a TrainedModel saved by save_weights (default: stored_weights_path()), with allow_pickle=False (notebook 09).
+    """Load a TrainedModel saved by save_weights (default: stored_weights_path()), allow_pickle=False (notebook 09).
 
     A file that is not what save_weights writes raises ValueError naming the file and the problem.
     """
@@ -611,11 +584,11 @@ def _model_from_arrays(arrays, where):
     except (json.JSONDecodeError, TypeError) as err:
         raise ValueError(f"{where}: config_json is not a valid Config ({err})") from None
     try:
-        config = _check_config(config)
+        config = check_training_config(config, Config)
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
     params = {k: arrays[k] for k in PARAM_NAMES}
-    _check_params(params, config, where)
+    check_weights(params, param_shapes(config), where, _sizes(config))
     history = arrays["loss_history"]
     if history.shape != (config.steps, len(ANSWERS)) or history.dtype.kind != "f" or not np.isfinite(history).all():
         raise ValueError(
@@ -655,8 +628,8 @@ def _model_arrays(model, where):
     """The arrays save_weights writes for one TrainedModel, checked."""
     if not isinstance(model, TrainedModel):
         raise ValueError(f"{where}: expected a TrainedModel (from train or load_weights), got {type(model).__name__}")
-    c = _check_config(model.config)
-    _check_params(model.params, c, where)
+    c = check_training_config(model.config, Config)
+    check_weights(model.params, param_shapes(c), where, _sizes(c))
     arrays = {k: np.asarray(model.params[k], dtype=np.float64) for k in PARAM_NAMES}
     arrays["loss_history"] = np.asarray(model.loss_history, dtype=np.float64)
     if arrays["loss_history"].shape != (c.steps, len(ANSWERS)):
@@ -682,7 +655,7 @@ def save_variants(path, models):
 
 
 def stored_variants_path():
-    """Where the other models of notebook 09 section 8 live: trained_heads_variants.npz in the data folder (notebook 09)."""
+    """Where the other models of notebook 09 section 8 live: data/trained_heads_variants.npz (notebook 09)."""
     return _data.DATA_DIR / VARIANTS_FILE
 
 
@@ -700,47 +673,13 @@ def load_variants(path=None):
 
 def param_shapes(config):
     """The shape of every weight for a Config: {"E_tok": (17, d_model), …} (notebook 09)."""
-    c = _check_config(config)
+    c = check_training_config(config, Config)
     n_out = len(ANSWERS) * len(COLOURS)
     d = c.d_model
     return {"E_tok": (len(VOCAB), d), "E_pos": (c.T, d), "W_q": (d, d), "W_k": (d, d), "W_v": (d, d),
             "W_o": (d, d), "W_r": (d, n_out), "b_r": (n_out,)}
 
 
-def _check_params(params, config, where):
-    """ValueError naming `where` when a weight is missing, has the wrong shape or dtype, or is not finite."""
-    if not isinstance(params, dict):
-        raise ValueError(f"{where}: weights must be a dict name -> array, got {type(params).__name__}")
-    for name, shape in param_shapes(config).items():
-        if name not in params:
-            raise ValueError(f"{where}: weight {name!r} is missing")
-        arr = np.asarray(params[name])
-        if arr.dtype.kind != "f":
-            raise ValueError(f"{where}: weight {name!r} must hold floats, got dtype {arr.dtype}")
-        if arr.shape != shape:
-            raise ValueError(
-                f"{where}: weight {name!r} has shape {arr.shape}, expected {shape} for d_model = "
-                f"{config.d_model}, T = {config.T}, vocabulary {len(VOCAB)}"
-            )
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{where}: weight {name!r} contains NaN or inf")
-
-
-def _check_config(config):
-    """The Config with ints and floats checked, or ValueError naming the field."""
-    if not isinstance(config, Config):
-        raise ValueError(f"expected a helpers.Config, got {type(config).__name__}")
-    for name in ("d_model", "n_heads", "T", "min_len", "batch", "steps"):
-        check_positive_int(getattr(config, name), f"config.{name}")
-    for name in ("seed", "data_seed"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"config.{name} must be an integer ≥ 0, got {value!r}")
-    if config.d_model % config.n_heads:
-        raise ValueError(f"config.d_model = {config.d_model} is not divisible by config.n_heads = {config.n_heads}")
-    if not 4 <= config.min_len <= config.T:
-        raise ValueError(f"config needs 4 ≤ min_len ≤ T, got min_len = {config.min_len}, T = {config.T}")
-    lr = config.lr
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
-        raise ValueError(f"config.lr must be a number in (0, 1), got {lr!r}")
-    return config
+def _sizes(config):
+    """What the weights' shapes follow from, for an error message."""
+    return f"d_model = {config.d_model}, T = {config.T}, vocabulary {len(VOCAB)}"

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import as_float_array, check_positive_int
+from .._validate import as_float_array, as_vector_or_none, check_positive_int
 from ..core import causal_mask, init_mha_weights, multi_head_attention
 
 __all__ = [
@@ -60,8 +60,8 @@ def layer_norm(x, gamma=None, beta=None, eps=1e-5):
     """
     x = as_float_array(x, "x", min_ndim=1)
     d_model = x.shape[-1]
-    gamma = _vector_or_none(gamma, "gamma", d_model, x.shape)
-    beta = _vector_or_none(beta, "beta", d_model, x.shape)
+    gamma = as_vector_or_none(gamma, "gamma", d_model, x.shape)
+    beta = as_vector_or_none(beta, "beta", d_model, x.shape)
     eps = float(eps)  # a Python float keeps float32 float32
     if not eps > 0.0:
         raise ValueError(f"eps must be positive, got {eps}")
@@ -94,7 +94,11 @@ def add_and_norm(X, S, gamma=None, beta=None, eps=1e-5):
 
 def relu(x):
     """max(0, x) elementwise, the nonlinearity of the feed-forward network (notebook 10)."""
-    x = as_float_array(x, "x")
+    return _relu(as_float_array(x, "x"))
+
+
+def _relu(x):
+    """relu without input checks."""
     return np.maximum(x, np.zeros((), dtype=x.dtype))  # a 0-d zero of x's dtype keeps float32
 
 
@@ -112,7 +116,7 @@ def feed_forward(X, W_1, b_1, W_2, b_2):
 def _feed_forward(X, W_1, b_1, W_2, b_2):
     """feed_forward without input checks."""
     H = X @ W_1 + b_1  # (..., T, d_model) @ (d_model, d_ff) -> (..., T, d_ff)
-    H = np.maximum(H, np.zeros((), dtype=H.dtype))  # ReLU, (..., T, d_ff)
+    H = _relu(H)  # (..., T, d_ff)
     return H @ W_2 + b_2  # (..., T, d_ff) @ (d_ff, d_model) -> (..., T, d_model)
 
 
@@ -210,7 +214,8 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
     X = as_float_array(X, "X", ndim=2)
     T, d_model = X.shape
     perm = np.asarray(perm)
-    if perm.shape != (T,) or not np.issubdtype(perm.dtype, np.integer) or not np.array_equal(np.sort(perm), np.arange(T)):
+    is_permutation = np.issubdtype(perm.dtype, np.integer) and np.array_equal(np.sort(perm), np.arange(T))
+    if perm.shape != (T,) or not is_permutation:
         raise ValueError(
             f"perm must be a permutation of 0 … {T - 1} (shape ({T},)) for X of shape {X.shape}, "
             f"got {perm.tolist()} of shape {perm.shape}"
@@ -226,21 +231,6 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
     gap = np.empty(T, dtype=Y.dtype)
     gap[perm] = np.abs(Y_perm - Y[perm]).max(axis=-1)  # back in the original token order
     return gap
-
-
-# ---------------------------------------------------------------- input checks
-
-
-def _vector_or_none(v, name, d_model, x_shape):
-    """None, or `v` as a float vector of shape (d_model,), else ValueError naming the shapes."""
-    if v is None:
-        return None
-    v = as_float_array(v, name)
-    if v.shape != (d_model,):
-        raise ValueError(
-            f"{name} must have shape (d_model,) = ({d_model},) for x of shape {x_shape}, got {v.shape}"
-        )
-    return v
 
 
 def _check_ffn(x_shape, W_1, b_1, W_2, b_2):

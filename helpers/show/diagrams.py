@@ -12,7 +12,17 @@ from matplotlib import colors as mcolors
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from .._validate import as_matrix, as_optional_labels, check_positive_int
-from .style import FONT_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, format_number, ink_for, symmetric_limit, text_colour
+from .style import (
+    FONT_SIZE,
+    OKABE_ITO,
+    SUPTITLE_SIZE,
+    TICK_SIZE,
+    TITLE_SIZE,
+    format_number,
+    ink_for,
+    symmetric_limit,
+    text_colour,
+)
 
 __all__ = [
     "ROADMAP",
@@ -44,7 +54,8 @@ def plot_matrix_product(terms, ops=None, title=None, row_labels=None, annotate=N
     _check_chain(names, mats, ops)
     if row_labels is not None:
         for k in {0, n - 1}:
-            as_optional_labels(row_labels, mats[k].shape[0], "row_labels", f"{names[k]} of shape {mats[k].shape}", required=True)
+            as_optional_labels(row_labels, mats[k].shape[0], "row_labels", f"{names[k]} of shape {mats[k].shape}",
+                               required=True)
         row_labels = [str(t) for t in row_labels]
     if annotate is None:
         annotate = all(max(M.shape) <= 6 for M in mats)
@@ -182,8 +193,8 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
             ax.annotate(t, (x1 + wo_w, -(i + 0.5) * block_h / T), xytext=(6, 0), textcoords="offset points",
                         ha="left", va="center", fontsize=min(13.0, 0.75 * block_h * unit_pt / T),
                         annotation_clip=False)
-    fig.suptitle(("1 head" if h == 1 else f"{h} heads side by side") + ", then $W_O$: concat · $W_O$ = $Z_f$", fontsize=SUPTITLE_SIZE,
-                 y=1 - 0.15 / H, va="top")
+    heads = "1 head" if h == 1 else f"{h} heads side by side"
+    fig.suptitle(heads + ", then $W_O$: concat · $W_O$ = $Z_f$", fontsize=SUPTITLE_SIZE, y=1 - 0.15 / H, va="top")
     return fig
 
 
@@ -417,7 +428,7 @@ def _name_and_shape(ax, x, y_top, y_bottom, name, shape):
 
 
 def plot_transformer_block(norm_first=False, ax=None, title=None):
-    """Figure 1 of the paper as boxes, bottom to top: embedding + PE, then [attention, Add & Norm, FFN, Add & Norm] × N (notebook 10).
+    """Figure 1 of the paper as boxes: embedding + PE, then [attention, Add & Norm, FFN, Add & Norm] × N (notebook 10).
 
     The multi-head attention box (notebooks 02–08) is highlighted; norm_first=True draws the pre-norm
     variant (a layer norm before each sublayer, the residual added after it). Returns the Axes.

@@ -11,7 +11,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validate import as_matrix, as_optional_labels
+from .._validate import as_matrix, as_optional_labels, as_weights
 from .style import (
     DIVERGING_CMAPS,
     LABEL_SIZE,
@@ -76,7 +76,7 @@ def plot_heatmap(M, row_labels=None, col_labels=None, title=None, ax=None, annot
 
 def plot_attention(A, tokens, title=None, ax=None, annotate=None):
     """Attention weights A (T, T): row i is query word i, column j is key word j, colours from 0 to 1 (notebook 04)."""
-    A = _weights(A, "A", ndim=2)
+    A = as_weights(A, "A", ndim=2)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be square (T, T), one row per query word and one column per key word, got {A.shape}")
     tokens = as_optional_labels(tokens, A.shape[0], "tokens", f"A of shape {A.shape}", required=True)
@@ -87,7 +87,7 @@ def plot_attention(A, tokens, title=None, ax=None, annotate=None):
 
 def plot_heads(A, tokens, titles=None, ncols=4, suptitle=None, annotate=None):
     """One attention map per head, A (n_heads, T, T), in a grid with one shared colour bar (notebook 07)."""
-    A = _weights(A, "A", ndim=3)
+    A = as_weights(A, "A", ndim=3)
     n_heads, T, T_k = A.shape
     if T != T_k:
         raise ValueError(f"A must have shape (n_heads, T, T), got {A.shape}")
@@ -142,7 +142,7 @@ def plot_weights_bar(weights, tokens, title=None, ax=None, query=None):
 
     `query` (optional) is the index of the query word, whose label is drawn in bold.
     """
-    w = _weights(weights, "weights", ndim=1)
+    w = as_weights(weights, "weights", ndim=1)
     T = w.shape[0]
     tokens = as_optional_labels(tokens, T, "tokens", f"weights of shape {w.shape}", required=True)
     if query is not None and (isinstance(query, bool) or not isinstance(query, (int, np.integer))
@@ -172,27 +172,6 @@ def plot_weights_bar(weights, tokens, title=None, ax=None, query=None):
     ax.set_title(title, fontsize=TITLE_SIZE)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
-
-
-def _weights(A, name, ndim):
-    """Attention weights as a float array with `ndim` axes and values in [0, 1], or ValueError."""
-    arr = np.asarray(A)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-        raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if arr.ndim != ndim:
-        expected = {1: "(T,)", 2: "(T, T)", 3: "(n_heads, T, T)"}[ndim]
-        raise ValueError(f"{name} must have shape {expected}, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} of shape {arr.shape} contains NaN or inf")
-    if arr.min() < -1e-6 or arr.max() > 1 + 1e-6:
-        raise ValueError(
-            f"{name} of shape {arr.shape} must hold softmax weights in [0, 1], got values from "
-            f"{arr.min():.3g} to {arr.max():.3g} (scores? draw them with plot_heatmap)"
-        )
-    return arr
 
 
 def _limits(M, vmin, vmax, diverging):

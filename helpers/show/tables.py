@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._validate import as_float_array, as_labels, as_numeric, check_query, check_sentence_qkv
+from .._validate import as_float_array, as_labels_or_numbers, as_numeric, check_query, check_sentence_qkv
 from ..core import step_values
 from .style import format_number, format_vector
 
@@ -198,8 +198,8 @@ def matrix_table(M, row_labels=None, col_labels=None, title=None, decimals=2, co
     if M.ndim != 2:
         raise ValueError(f"matrix_table expects a 2-D matrix, got shape {M.shape}")
     n_rows, n_cols = M.shape
-    row_labels = _labels(row_labels, n_rows, "row_labels", f"M of shape {M.shape}")
-    col_labels = _labels(col_labels, n_cols, "col_labels", f"M of shape {M.shape}")
+    row_labels = as_labels_or_numbers(row_labels, n_rows, "row_labels", f"M of shape {M.shape}")
+    col_labels = as_labels_or_numbers(col_labels, n_cols, "col_labels", f"M of shape {M.shape}")
     rows_kept = _kept(n_rows, max_rows, "max_rows")
     cols_kept = _kept(n_cols, max_cols, "max_cols")
     headers = [corner] + [("…" if j is None else col_labels[j]) for j in cols_kept]
@@ -224,7 +224,7 @@ def qkv_table(tokens, Q, K, V, X=None, decimals=2, max_items=4, title=None):
     """The slides' per-word table: word | x vector (if X given) | q vector | k vector | v vector (notebook 02)."""
     Q, K, V = check_sentence_qkv(Q, K, V)
     T = K.shape[0]
-    tokens = _labels(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
+    tokens = as_labels_or_numbers(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
     mats, headers = [], ["word"]
     if X is not None:
         X = as_float_array(X, "X", ndim=2)
@@ -244,7 +244,7 @@ STEPS = ("qkv", "score", "scaled", "softmax", "weighted", "sum")
 
 
 def scaled_header(d_k, decimals=2):
-    """The header of the scaled-score column: "score / 8" for d_k = 64, "score / √d_k (√3 ≈ 1.73)" otherwise (notebook 03)."""
+    """The scaled-score column's header: "score / 8" for d_k = 64, else "score / √d_k (√3 ≈ 1.73)" (notebook 03)."""
     if isinstance(d_k, bool) or not isinstance(d_k, (int, np.integer)) or d_k <= 0:
         raise ValueError(f"d_k must be a positive integer, got {d_k!r}")
     root = math.isqrt(int(d_k))
@@ -254,7 +254,7 @@ def scaled_header(d_k, decimals=2):
 
 
 def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask=None, title=None):
-    """The slides' table for query word i: word | q | k | v | score | score / 8 | softmax | softmax · v | sum (notebooks 02–05).
+    """The slides' table for query i: word, q, k, v, score, score / 8, softmax, softmax · v, sum (notebooks 02–05).
 
     As in the slides, q_i and z_i appear only in the query word's row, which is highlighted.
     `upto` in STEPS ("qkv", "score", "scaled", "softmax", "weighted", "sum") ends the table
@@ -264,7 +264,7 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
         raise ValueError(f"upto must be one of {STEPS}, got {upto!r}")
     Q, K, V = check_sentence_qkv(Q, K, V)
     T, d_k = K.shape
-    tokens = _labels(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
+    tokens = as_labels_or_numbers(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
     i = check_query(query, T)
     vals = step_values(Q, K, V, i, mask=mask)
     n_steps = STEPS.index(upto)
@@ -293,13 +293,6 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
     if title is None:
         title = f'query word "{tokens[i]}" (the slides\' word {i + 1}, index {i} in Python), d_k = {d_k}'
     return Table(headers, rows, title=title, highlight_row=i)
-
-
-def _labels(labels, n, name, what):
-    """`labels` as a list of n strings (default "0" … "n-1"), or ValueError naming the counts."""
-    if labels is None:
-        return [str(k) for k in range(n)]
-    return as_labels(labels, n, name, what)
 
 
 def _kept(n, limit, name):

@@ -1,4 +1,4 @@
-"""helpers/lessons/nb03_scores_and_scaling.py against loops written from the formulas, closed forms and finite differences."""
+"""helpers/lessons/nb03_scores_and_scaling.py against loops from the formulas, closed forms and finite differences."""
 
 import math
 
@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from common import TOL, TOL32
 from helpers import softmax
 from helpers import (
     Saturation,
@@ -29,8 +30,6 @@ from helpers import (
     temperature_softmax,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 vs float64 loops
-TOL32 = dict(rtol=2e-5, atol=2e-6)  # float32 vs float64 loops
 SEEDS = [0, 1, 7]
 
 
@@ -399,7 +398,8 @@ def test_temperature_softmax_gives_minus_inf_weight_exactly_0(tau):
     np.testing.assert_allclose(got, loop_softmax([2.0 / tau, -math.inf, 1.0 / tau]), **TOL)
 
 
-@pytest.mark.parametrize("dtype, expected", [(np.float32, np.float32), (np.float64, np.float64), (np.int64, np.float64)])
+@pytest.mark.parametrize("dtype, expected",
+                         [(np.float32, np.float32), (np.float64, np.float64), (np.int64, np.float64)])
 def test_temperature_softmax_dtype(dtype, expected):
     s = np.array([1, 3, 2], dtype=dtype)
     got = temperature_softmax(s, 2)

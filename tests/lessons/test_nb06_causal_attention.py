@@ -1,10 +1,10 @@
-"""helpers/lessons/nb06_causal_attention.py against loops written straight from the formulas, plus dtypes, properties and errors.
+"""helpers/lessons/nb06_causal_attention.py against loops from the formulas, plus dtypes, properties and errors.
 
 The references below use only Python floats, math.exp and `for` loops over the indices
 (batch entry, query i, key j, feature d): no vectorised numpy, no calls into helpers.
 
     masked score      s'_ij = s_ij if mask_ij else -inf
-    before (right)    a_ij = exp(s'_ij - m_i) / Σ_k exp(s'_ik - m_i),  m_i = max over allowed j;  a_i = 0 if none allowed
+    before (right)    a_ij = exp(s'_ij - m_i) / Σ_k exp(s'_ik - m_i),  m_i = max over allowed j; a_i = 0 if none allowed
     after (wrong)     a_ij = [exp(s_ij - M_i) / Σ_k exp(s_ik - M_i)] · mask_ij,  M_i = max over all j
     output            z_id = Σ_j a_ij v_jd
 """
@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pytest
 
+from common import TOL, TOL32, rand, rand_mask, rand_qkv
 from helpers import causal_mask, scaled_dot_product_attention
 from helpers import (
     CONVENTIONS,
@@ -27,8 +28,6 @@ from helpers import (
     softmax_then_mask,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 helpers vs float64 loops
-TOL32 = dict(rtol=2e-5, atol=2e-6)  # float32 helpers vs float64 loops
 SEEDS = [0, 1, 2]
 # (batch shape, T_q, T_k, shape of the mask): masks of the full shape and masks broadcast over the batch
 SHAPES = [((), 3, 3, (3, 3)), ((), 4, 6, (4, 6)), ((2,), 5, 5, (5, 5)), ((2, 3), 4, 5, (2, 3, 4, 5)),
@@ -38,17 +37,6 @@ SHAPES = [((), 3, 3, (3, 3)), ((), 4, 6, (4, 6)), ((2,), 5, 5, (5, 5)), ((2, 3),
 # ---------------------------------------------------------------- the references (loops)
 
 
-def rand(seed, *shape, scale=1.0, dtype=np.float64):
-    """Seeded standard-normal array times `scale`."""
-    return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(dtype)
-
-
-def rand_mask(seed, shape, empty_row=False):
-    """Seeded boolean mask; with `empty_row`, query row 0 of every batch entry allows no key."""
-    m = np.random.default_rng(100 + seed).random(shape) < 0.6
-    if empty_row:
-        m[..., 0, :] = False
-    return m
 
 
 def rows(S, mask):
@@ -175,8 +163,7 @@ def test_softmax_then_mask_matches_loops(batch, T_q, T_k, mshape, seed, empty_ro
 @pytest.mark.parametrize("order", ["before", "after"])
 @pytest.mark.parametrize("batch, T_q, T_k, mshape", SHAPES)
 def test_masked_attention_matches_loops(batch, T_q, T_k, mshape, order, seed):
-    Q, K = rand(seed, *batch, T_q, 4), rand(seed + 10, *batch, T_k, 4)
-    V = rand(seed + 20, *batch, T_k, 3)
+    Q, K, V = rand_qkv(seed, batch, T_q, T_k, 4, 3)
     mask = rand_mask(seed, mshape, empty_row=True)
     Z, A = masked_attention(Q, K, V, mask=mask, order=order)
     S = ref_scores(Q, K)
@@ -316,7 +303,8 @@ def test_after_underflows_where_before_does_not():
 
 
 def test_mask_of_the_wrong_shape():
-    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4) does not broadcast to the scores' shape (3, 3)")):
+    with pytest.raises(ValueError, match=re.escape("mask of shape (3, 4) does not broadcast to the scores' shape (3, "
+                                                   "3)")):
         mask_scores(np.zeros((3, 3)), np.ones((3, 4), dtype=bool))
     with pytest.raises(ValueError, match=re.escape("mask of shape (2, 2, 3) does not broadcast") + r".*\(2, 3\)"):
         masked_softmax(np.zeros((2, 3)), np.ones((2, 2, 3), dtype=bool))
@@ -380,7 +368,8 @@ def test_bad_conventions_and_masks():
         mask_as(np.zeros(0, dtype=bool), "allowed")
     with pytest.raises(ValueError, match="float dtype.*int32"):
         mask_as(causal_mask(2), "additive", dtype=np.int32)
-    with pytest.raises(ValueError, match=re.escape("shape (2, 2) holds other values (1 entries, first at index (0, 1))")):
+    with pytest.raises(ValueError, match=re.escape("shape (2, 2) holds other values (1 entries, first at index (0, "
+                                                   "1))")):
         mask_from(np.array([[0.0, 1.0], [0.0, 0.0]]), "additive")
     with pytest.raises(ValueError, match=re.escape("additive mask of shape (2, 2) contains NaN or +inf")):
         mask_from(np.array([[0.0, np.inf], [0.0, 0.0]]), "additive")

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from common import TOL, rand, weights
 from helpers import Table, multi_head_attention
 from helpers import (
     HeadsConfig,
@@ -20,19 +21,9 @@ from helpers import (
     top_attended_table,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 vs float64 loops
 SEEDS = [0, 1, 2]
 
 
-def rand(seed, *shape, dtype=np.float64):
-    """Seeded standard-normal array."""
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def weights(seed, d_model, dtype=np.float64):
-    """Seeded W_q, W_k, W_v, W_o, each (d_model, d_model), scaled like an initialised layer."""
-    rng = np.random.default_rng(100 + seed)
-    return [(rng.standard_normal((d_model, d_model)) / math.sqrt(d_model)).astype(dtype) for _ in range(4)]
 
 
 # ---------------------------------------------------------------- loop references, straight from the formulas
@@ -368,7 +359,8 @@ def test_head_contributions_keep_float32():
 
 
 def test_head_contributions_reject_bad_shapes():
-    with pytest.raises(ValueError, match=r"W_o of shape \(6, 8\) must have n_heads · d_head = 2 · 4 = 8 rows .*\(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"W_o of shape \(6, 8\) must have n_heads · d_head = 2 · 4 = 8 rows .*\(2, 3, "
+                                         r"4\)"):
         head_contributions(rand(0, 2, 3, 4), rand(0, 6, 8))
     with pytest.raises(ValueError, match=r"Zh must have at least 3 dimensions, got shape \(3, 4\)"):
         head_contributions(rand(0, 3, 4), rand(0, 8, 8))

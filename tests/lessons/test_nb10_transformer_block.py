@@ -119,7 +119,7 @@ def ref_block_one(X, p, n_heads, mask=None, norm_first=False):
 def ref_block(X, p, n_heads, mask=None, norm_first=False):
     """ref_block_one over the batch axes of X; float64 arrays Y (..., T, d_model), A (..., n_heads, T, T)."""
     X = np.asarray(X, dtype=np.float64)
-    batch, (T, d_model) = X.shape[:-2], X.shape[-2:]
+    batch, T = X.shape[:-2], X.shape[-2]
     m = None if mask is None else np.asarray(mask).tolist()
     Y = np.zeros(X.shape)
     A = np.zeros(batch + (n_heads, T, T))
@@ -235,7 +235,8 @@ def test_add_and_norm_is_layer_norm_of_the_sum():
 
 def test_layer_norm_errors_name_the_shapes():
     x = np.zeros((3, 5))
-    with pytest.raises(ValueError, match=re.escape("gamma must have shape (d_model,) = (5,) for x of shape (3, 5), got (4,)")):
+    with pytest.raises(ValueError, match=re.escape("gamma must have shape (d_model,) = (5,) for x of shape (3, 5), "
+                                                   "got (4,)")):
         layer_norm(x, gamma=np.ones(4))
     with pytest.raises(ValueError, match=re.escape("beta must have shape (d_model,) = (5,)")):
         layer_norm(x, beta=np.ones((3, 5)))
@@ -278,11 +279,13 @@ def test_relu():
 def test_feed_forward_errors_name_the_shapes():
     X = np.zeros((3, 4))
     W_1, b_1, W_2, b_2 = np.zeros((4, 16)), np.zeros(16), np.zeros((16, 4)), np.zeros(4)
-    with pytest.raises(ValueError, match=re.escape("W_1 must have shape (d_model, d_ff) with d_model = 4 for X of shape (3, 4), got (5, 16)")):
+    with pytest.raises(ValueError, match=re.escape("W_1 must have shape (d_model, d_ff) with d_model = 4 for X of "
+                                                   "shape (3, 4), got (5, 16)")):
         feed_forward(X, np.zeros((5, 16)), b_1, W_2, b_2)
     with pytest.raises(ValueError, match=re.escape("b_1 must have shape (16,)")):
         feed_forward(X, W_1, np.zeros(4), W_2, b_2)
-    with pytest.raises(ValueError, match=re.escape("W_2 must have shape (16, 4) for X of shape (3, 4) and W_1 of shape (4, 16)")):
+    with pytest.raises(ValueError, match=re.escape("W_2 must have shape (16, 4) for X of shape (3, 4) and W_1 of "
+                                                   "shape (4, 16)")):
         feed_forward(X, W_1, b_1, np.zeros((4, 16)), b_2)
     with pytest.raises(ValueError, match=re.escape("b_2 must have shape (4,)")):
         feed_forward(X, W_1, b_1, W_2, np.zeros(16))
@@ -417,9 +420,11 @@ def test_float32_block_is_close_to_the_float64_reference():
 
 def test_encoder_block_errors_name_the_shapes():
     p = init_block_weights(8, 2, seed=0)
-    with pytest.raises(ValueError, match=re.escape("params.W_q must have shape (d_model, d_model) = (6, 6) for X of shape (3, 6), got (8, 8)")):
+    with pytest.raises(ValueError, match=re.escape("params.W_q must have shape (d_model, d_model) = (6, 6) for X of "
+                                                   "shape (3, 6), got (8, 8)")):
         encoder_block(np.zeros((3, 6)), p, 2)
-    with pytest.raises(ValueError, match=re.escape("params.gamma_2 must have shape (d_model,) = (8,) for X of shape (3, 8), got (7,)")):
+    with pytest.raises(ValueError, match=re.escape("params.gamma_2 must have shape (d_model,) = (8,) for X of shape "
+                                                   "(3, 8), got (7,)")):
         encoder_block(np.zeros((3, 8)), p._replace(gamma_2=np.ones(7)), 2)
     with pytest.raises(ValueError, match=re.escape("b_1 must have shape (32,) for X of shape (3, 8)")):
         encoder_block(np.zeros((3, 8)), p._replace(b_1=np.zeros(8)), 2)
@@ -495,6 +500,7 @@ def test_permutation_gap_rejects_a_bad_permutation():
     p = init_block_weights(8, 2, seed=0)
     X = np.zeros((4, 8))
     for perm in ([0, 1, 2], [0, 1, 1, 2], [0.0, 1.0, 2.0, 3.0]):
-        with pytest.raises(ValueError, match=re.escape("perm must be a permutation of 0 … 3 (shape (4,)) for X of shape (4, 8)")):
+        with pytest.raises(ValueError, match=re.escape("perm must be a permutation of 0 … 3 (shape (4,)) for X of "
+                                                       "shape (4, 8)")):
             permutation_gap(X, p, 2, perm)
 

@@ -1,5 +1,7 @@
-"""helpers/lessons/nb11_cost_of_attention.py: blocked attention and the online softmax against loop references,
-the full computation, and a measured memory property."""
+"""helpers/lessons/nb11_cost_of_attention.py: blocked attention and the online softmax (notebook 11).
+
+Checked against loop references and the full computation, plus a measured memory property.
+"""
 
 import math
 import time
@@ -8,6 +10,7 @@ import numpy as np
 import pytest
 
 import oracle
+from common import TOL, rand
 from helpers import causal_mask, scaled_dot_product_attention, softmax
 from helpers import (
     attention_memory_bytes,
@@ -19,13 +22,8 @@ from helpers import (
     timed,
 )
 
-TOL = dict(rtol=1e-12, atol=1e-12)  # float64 blocked vs float64 loops / full computation
 TOL32 = dict(rtol=1e-4, atol=2e-6)  # float32 blocked vs float64 references
 
-
-def rand(seed, *shape, dtype=np.float64):
-    """Seeded standard-normal array."""
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
 def qkv(seed, T_q, T_k, d_k=4, d_v=3, batch=(), dtype=np.float64):
@@ -38,7 +36,7 @@ def qkv(seed, T_q, T_k, d_k=4, d_v=3, batch=(), dtype=np.float64):
 
 
 def loop_logsumexp(Q, K, mask=None):
-    """log Σ_j exp(q_i · k_j / √d_k) for each query i, from oracle.scores with Python loops; −inf when no key is allowed."""
+    """log Σ_j exp(q_i · k_j / √d_k) for each query i, from oracle.scores with loops; −inf when no key is allowed."""
     S = oracle.scores(Q.tolist(), K.tolist())
     out = []
     for i, row in enumerate(S):
@@ -283,7 +281,8 @@ def test_bad_block_size_raises(block_size):
 
 def test_numpy_integer_block_size_is_accepted():
     Q, K, V = qkv(0, 4, 4)
-    np.testing.assert_allclose(blocked_attention(Q, K, V, block_size=np.int64(3)), blocked_attention(Q, K, V, block_size=3))
+    np.testing.assert_allclose(blocked_attention(Q, K, V, block_size=np.int64(3)),
+                               blocked_attention(Q, K, V, block_size=3))
 
 
 def test_shape_mismatches_raise_with_shapes():
