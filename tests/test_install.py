@@ -11,7 +11,8 @@ same command, a failure names the step and shows its output, and CI counts them.
   (editable `-e .`), then `pip install .` (replaces it with a regular copy), then `./postBuild`.
   The copy is then deleted, and from another folder every data file is loaded and notebooks
   00, 09 and 12 (when it exists) run under nbval, strict, from a copy of notebooks/.
-- test_installed_from_a_wheel: `pip wheel --no-deps` on a copy of the repository, then a fresh
+- test_installed_from_a_wheel: `python -m build` (an sdist, then a wheel from it) on a copy of the
+  repository, or `pip wheel --no-deps` where the `build` package is missing; then a fresh
   venv that never saw the repository installs that wheel (and JupyterLab, nbval and pytest to
   run the notebooks); the same checks.
 - test_repo2docker_writes_the_tested_build_sequence: runs `jupyter-repo2docker --no-build
@@ -23,12 +24,16 @@ Each command and its duration is logged to test-artifacts/install/<test>.log.
 """
 
 import hashlib
+import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
+import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -252,6 +257,22 @@ def data_dir_seen(site, env=None):
     return Path(data_dir)
 
 
+def requirement_name(line):
+    return re.split(r"[<>=!~;\[ ]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_library_in_requirements_is_a_dependency_of_the_package():
+    """Fast, always run: a wheel or `pip install .` alone must bring every library the notebooks import."""
+    tools = {"jupyterlab", "nbval", "pytest"}  # to open and test the notebooks, not imported by them
+    lines = [line.split("#")[0].strip() for line in (REPO / "requirements.txt").read_text().splitlines()]
+    libraries = {requirement_name(line): line for line in lines if line and not line.startswith("-")}
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = {requirement_name(d): d for d in declared}
+    missing = [line for name, line in libraries.items() if name not in tools and name not in declared]
+    assert not missing, (f"requirements.txt lists {missing}, which pyproject.toml's [project] dependencies lack: "
+                         f"a wheel or `pip install .` would not install them; add them there too")
+
+
 def test_data_dir_is_found_through_the_package_in_both_layouts(tmp_path):
     """Fast, always run: an installed layout (helpers/_data/) and a checkout layout (data/ beside helpers/)."""
     site = tmp_path / "site"
@@ -283,7 +304,13 @@ def test_installed_from_a_wheel(tmp_path):
     run = Runner("wheel")
     repo = clean_copy(tmp_path / "repo")
     wheels = tmp_path / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", wheels, repo], cwd=tmp_path)
+    if importlib.util.find_spec("build"):  # .ci/run installs it: an sdist, then the wheel built from that sdist
+        run([sys.executable, "-m", "build", "--outdir", wheels, repo], cwd=tmp_path)
+        (sdist,) = wheels.glob("*.tar.gz")
+        with tarfile.open(sdist) as archive:
+            assert any("/data/sentences.json" in name for name in archive.getnames()), f"{sdist} lacks data/"
+    else:
+        run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", wheels, repo], cwd=tmp_path)
     shutil.rmtree(repo)
     (wheel,) = wheels.glob("*.whl")
     python = new_venv(run, tmp_path / "venv")  # this venv never sees the repository
