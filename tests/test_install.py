@@ -292,8 +292,14 @@ def test_installed_as_binder_builds_it(tmp_path):
     repo = clean_copy(tmp_path / "repo")
     python = new_venv(run, tmp_path / "venv")
     run.use_venv(tmp_path / "venv", tmp_path)
-    for dockerfile_step, cmd in BUILD_SEQUENCE:
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    where = [python, "-c", "import helpers.data; print(helpers.data.DATA_DIR)"]
+    for i, (dockerfile_step, cmd) in enumerate(BUILD_SEQUENCE):
         run([part.format(python=python) for part in cmd], cwd=repo)
+        if i == 0:  # the editable install of requirements.txt reads the repository's own data/
+            data_dir = run(where, cwd=probe).strip().splitlines()[-1]
+            assert Path(data_dir) == (repo / "data").resolve(), f"editable install: DATA_DIR is {data_dir}"
     shutil.rmtree(repo)  # nothing may depend on the source folder any more
     names = check_installed(run, python, tmp_path)
     print("ran", names)
