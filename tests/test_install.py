@@ -3,12 +3,14 @@
 test_data_dir_is_found_through_the_package_in_both_layouts is fast and always runs. The other
 three are slow (fresh virtual environments: a few minutes), so they run only when
 ATTENTION_SERIES_INSTALL_TESTS=1 (.ci/run sets it); otherwise they are skipped and say why.
-They live in pytest, not as separate steps of .ci/run, so that a developer runs them with the
+The two installs run side by side (they mostly wait for the package index), the notebooks
+one after the other. They live in pytest, not as separate steps of .ci/run, so that a developer runs them with the
 same command, a failure names the step and shows its output, and CI counts them.
 
-- test_installed_as_binder_builds_it: Binder's order (BUILD_SEQUENCE, from repo2docker's
+- test_installed_as_binder_builds_it: Binder's order (build_sequence(), from repo2docker's
   Dockerfile) in a fresh venv on a copy of the repository: `pip install -r requirements.txt`
-  (editable `-e .`), then `pip install .` (replaces it with a regular copy), then `./postBuild`.
+  (editable `-e .`), then `pip install .` (replaces it with a regular copy), then `./postBuild`
+  when the repository has one.
   The copy is then deleted, and from another folder every data file is loaded and notebooks
   00, 09 and 12 (when it exists) run under nbval, strict, from a copy of notebooks/.
 - test_installed_from_a_wheel: `python -m build` (an sdist, then a wheel from it) on a copy of the
@@ -18,7 +20,7 @@ same command, a failure names the step and shows its output, and CI counts them.
 - test_repo2docker_writes_the_tested_build_sequence: runs `jupyter-repo2docker --no-build
   --debug` (no Docker needed) on a copy of the repository, keeps the Dockerfile in
   test-artifacts/repo2docker/, and fails if the steps that touch the repository differ from
-  BUILD_SEQUENCE, the sequence the first test replays.
+  build_sequence(), the sequence the first test replays.
 
 Each command and its duration is logged to test-artifacts/install/<test>.log.
 """
@@ -34,6 +36,7 @@ import sys
 import tarfile
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -49,15 +52,23 @@ NOT_SHIPPED = ("make_*.py", "*.pyc", "*.pyo")  # data/ files deliberately left o
 
 # The steps of repo2docker's Dockerfile that run after the repository is copied into the image
 # (`COPY src/ ${REPO_DIR}/`), in order, each with what test_installed_as_binder_builds_it runs
-# for it. Our only change: no --no-cache-dir, so pip's cache keeps the test fast.
-BUILD_SEQUENCE = (
+# for it. Our only change: no --no-cache-dir, so that pip may use its cache.
+PIP_STEPS = (
     ('${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir -r "requirements.txt"',
      ("{python}", "-m", "pip", "install", "-r", "requirements.txt")),
-    ("${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir .",
+    ("${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir .",  # because pyproject.toml has [project]
      ("{python}", "-m", "pip", "install", ".")),
+)
+POSTBUILD_STEPS = (
     ("chmod +x postBuild", ("chmod", "+x", "postBuild")),
     ("./postBuild", ("./postBuild",)),
 )
+
+
+def build_sequence(repo=REPO):
+    """repo2docker's steps for this repository: the two pip installs, then postBuild when the repository has one."""
+    return PIP_STEPS + (POSTBUILD_STEPS if (repo / "postBuild").is_file() else ())
+
 
 slow = pytest.mark.skipif(
     os.environ.get(ENABLE_VAR) != "1",
@@ -94,7 +105,7 @@ class Runner:
         cmd = [str(c) for c in cmd]
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, check=False)
         seconds = time.perf_counter() - start
         with self.log.open("a", encoding="utf-8") as log:
             log.write(f"$ (cd {cwd} && {' '.join(cmd)})   # exit {proc.returncode}, {seconds:.1f} s\n")
@@ -197,6 +208,9 @@ if hasattr(helpers, "load_pretrained"):  # notebook 12's real model, once it is 
     model = helpers.load_pretrained()
     model.run("The kids were scared of the lions, so they left right away.")
     loaded.append("pretrained model")
+if hasattr(helpers, "load_pronoun_eval"):  # notebook 12's evaluation set
+    helpers.load_pronoun_eval()
+    loaded.append("pronoun evaluation set")
 print("loaded through helpers:", ", ".join(loaded))
 '''
 
@@ -248,9 +262,11 @@ def requirement_lines(*names):
 
 def data_dir_seen(site, env=None):
     """helpers.data.DATA_DIR as a Python that imports helpers from `site` sees it, run from another folder."""
-    env = {**{k: v for k, v in os.environ.items() if k != "ATTENTION_SERIES_DATA"}, "PYTHONPATH": str(site), **(env or {})}
-    out = subprocess.run([sys.executable, "-c", "import helpers, helpers.data; print(helpers.__file__); print(helpers.data.DATA_DIR)"],
-                         cwd=site.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {**{k: v for k, v in os.environ.items() if k != "ATTENTION_SERIES_DATA"}, "PYTHONPATH": str(site),
+           **(env or {})}
+    code = "import helpers, helpers.data; print(helpers.__file__); print(helpers.data.DATA_DIR)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=site.parent, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     assert out.returncode == 0, out.stdout
     where, data_dir = out.stdout.strip().splitlines()[-2:]
     assert Path(where).resolve() == (site / "helpers" / "__init__.py").resolve(), out.stdout
@@ -286,8 +302,8 @@ def test_data_dir_is_found_through_the_package_in_both_layouts(tmp_path):
     assert data_dir_seen(site, {"ATTENTION_SERIES_DATA": str(override)}) == override.resolve()
 
 
-@slow
-def test_installed_as_binder_builds_it(tmp_path):
+def install_as_binder_builds_it(tmp_path):
+    """build_sequence() in a fresh venv on a copy of the repository, which is then deleted."""
     run = Runner("binder_order")
     repo = clean_copy(tmp_path / "repo")
     python = new_venv(run, tmp_path / "venv")
@@ -295,18 +311,17 @@ def test_installed_as_binder_builds_it(tmp_path):
     probe = tmp_path / "probe"
     probe.mkdir()
     where = [python, "-c", "import helpers.data; print(helpers.data.DATA_DIR)"]
-    for i, (dockerfile_step, cmd) in enumerate(BUILD_SEQUENCE):
+    for i, (dockerfile_step, cmd) in enumerate(build_sequence()):
         run([part.format(python=python) for part in cmd], cwd=repo)
         if i == 0:  # the editable install of requirements.txt reads the repository's own data/
             data_dir = run(where, cwd=probe).strip().splitlines()[-1]
             assert Path(data_dir) == (repo / "data").resolve(), f"editable install: DATA_DIR is {data_dir}"
     shutil.rmtree(repo)  # nothing may depend on the source folder any more
-    names = check_installed(run, python, tmp_path)
-    print("ran", names)
+    return run, python
 
 
-@slow
-def test_installed_from_a_wheel(tmp_path):
+def install_from_a_wheel(tmp_path):
+    """An sdist and a wheel built from a copy of the repository; the wheel installed in a fresh venv."""
     run = Runner("wheel")
     repo = clean_copy(tmp_path / "repo")
     wheels = tmp_path / "wheels"
@@ -323,8 +338,28 @@ def test_installed_from_a_wheel(tmp_path):
     run.use_venv(tmp_path / "venv", tmp_path)
     run([python, "-m", "pip", "install", wheel], cwd=tmp_path)
     run([python, "-m", "pip", "install", *requirement_lines("jupyterlab", "nbval", "pytest")], cwd=tmp_path)
-    names = check_installed(run, python, tmp_path)
-    print("ran", names)
+    return run, python
+
+
+@pytest.fixture(scope="module")
+def installs(tmp_path_factory):
+    """Both installs, side by side: they mostly wait for the package index. name -> Future of (run, python)."""
+    jobs = {"binder_order": install_as_binder_builds_it, "wheel": install_from_a_wheel}
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(job, tmp_path_factory.mktemp(name)) for name, job in jobs.items()}
+    return futures  # the pool has waited for both
+
+
+@slow
+def test_installed_as_binder_builds_it(installs):
+    run, python = installs["binder_order"].result()  # re-raises the install's failure, if any
+    print("ran", check_installed(run, python, Path(python).parent.parent.parent))
+
+
+@slow
+def test_installed_from_a_wheel(installs):
+    run, python = installs["wheel"].result()
+    print("ran", check_installed(run, python, Path(python).parent.parent.parent))
 
 
 def dockerfile_instructions(text):
@@ -371,7 +406,8 @@ def test_repo2docker_writes_the_tested_build_sequence(tmp_path):
     assert not runs_before, (
         f"repo2docker now runs steps on part of the repository before copying all of it: {runs_before}; "
         f"tests/test_install.py does not replay them (see {saved})")
-    assert runs_after == [step for step, _ in BUILD_SEQUENCE], (
+    replayed = [step for step, _ in build_sequence()]
+    assert runs_after == replayed, (
         f"repo2docker's build sequence changed (see {saved}):\n{sequence}\n"
-        f"tests/test_install.py replays:\n" + "\n".join(step for step, _ in BUILD_SEQUENCE) +
-        "\nUpdate BUILD_SEQUENCE (and what it runs) so that the install test replays the new order.")
+        f"tests/test_install.py replays:\n" + "\n".join(replayed) +
+        "\nUpdate build_sequence() (and what it runs) so that the install test replays the new order.")
