@@ -46,9 +46,11 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)*")  # words, with inner 
 
 
 def _default_data_dir():
-    """The data folder: $ATTENTION_SERIES_DATA if set; else the copy installed with the package
-    (helpers/_data/, written by setup.py for `pip install .`, a wheel, a Binder image); else the
-    repository's data/ beside the helpers folder (an editable install, or a checkout on sys.path)."""
+    """The data folder: $ATTENTION_SERIES_DATA, else the copy installed with helpers, else the repository's data/.
+
+    The installed copy is helpers/_data/, written by setup.py for `pip install .`, a wheel, a Binder
+    image; an editable install (or a checkout on sys.path) has none and reads data/ beside helpers/.
+    """
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override).expanduser().resolve()

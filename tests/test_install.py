@@ -1,11 +1,13 @@
 """Install the series the ways people do, then use it from a folder outside the repository.
 
-test_data_dir_is_found_through_the_package_in_both_layouts is fast and always runs. The other
-three are slow (fresh virtual environments: a few minutes), so they run only when
+Two tests are fast and always run: DATA_DIR in both layouts (installed, checkout), and every
+library of requirements.txt declared as a dependency of the package. The other three are slow
+(fresh virtual environments: a few minutes), so they run only when
 ATTENTION_SERIES_INSTALL_TESTS=1 (.ci/run sets it); otherwise they are skipped and say why.
-The two installs run side by side (they mostly wait for the package index), the notebooks
-one after the other. They live in pytest, not as separate steps of .ci/run, so that a developer runs them with the
-same command, a failure names the step and shows its output, and CI counts them.
+The two installs run side by side (they mostly wait for the package index), the notebooks one
+after the other. They live in pytest, not as separate steps of .ci/run, so that a developer
+runs them with the same command, a failure names the step and shows its output, and CI counts
+them. pip runs with its cache and without compiling .pyc files (PIP_NO_COMPILE), to save time.
 
 - test_installed_as_binder_builds_it: Binder's order (build_sequence(), from repo2docker's
   Dockerfile) in a fresh venv on a copy of the repository: `pip install -r requirements.txt`
@@ -94,7 +96,7 @@ class Runner:
         self.env["PIP_NO_COMPILE"] = "1"  # no .pyc at install time: saves CPU, Python compiles on import
 
     def use_venv(self, venv, scratch):
-        """Put the venv first on PATH (as the image's KERNEL_PYTHON_PREFIX is) and give Jupyter/IPython empty settings."""
+        """Put the venv first on PATH (as KERNEL_PYTHON_PREFIX is in the image); empty Jupyter/IPython settings."""
         self.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
         self.env["VIRTUAL_ENV"] = str(venv)
         for var, sub in (("JUPYTER_CONFIG_DIR", "jupyter-config"), ("IPYTHONDIR", "ipython")):
