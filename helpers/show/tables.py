@@ -280,7 +280,9 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
     ]
     steps = [
         ("score", [format_number(s, decimals) for s in vals["score"]]),
-        (scaled_header(d_k, decimals), [format_number(s, decimals) for s in vals["scaled"]]),
+        # with a mask the column holds the scaled scores AFTER masking (blocked: -inf), and says so
+        (scaled_header(d_k, decimals) + (" (masked)" if mask is not None else ""),
+         [format_number(s, decimals) for s in vals["scaled"]]),
         ("softmax", [format_number(a, decimals) for a in vals["weights"]]),
         ("softmax · v", [vec(w) for w in vals["weighted"]]),
         ("sum", [vec(vals["z"]) if j == i else "" for j in range(T)]),
