@@ -5,6 +5,7 @@ The embedding tables are UNTRAINED: seeded standard-normal random numbers, not l
 Every loader checks what it reads and raises ValueError naming the file and the problem.
 """
 
+import importlib.resources
 import json
 import math
 import os
@@ -45,11 +46,17 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)*")  # words, with inner 
 
 
 def _default_data_dir():
-    """The data folder: $ATTENTION_SERIES_DATA if set, else data/ beside the helpers package."""
+    """The data folder: $ATTENTION_SERIES_DATA, else the copy installed with helpers, else the repository's data/.
+
+    The installed copy is helpers/_data/, written by setup.py for `pip install .`, a wheel, a Binder
+    image; an editable install (or a checkout on sys.path) has none and reads data/ beside helpers/.
+    """
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parent.parent / "data"
+    package = Path(str(importlib.resources.files(__spec__.parent))).resolve()  # the helpers folder
+    installed = package / "_data"
+    return installed if installed.is_dir() else package.parent / "data"
 
 
 DATA_DIR = _default_data_dir()
