@@ -13,12 +13,14 @@ __all__ = [
 ]
 
 # (import name or None, distribution name, lowest version the series was tried with).
-# The notebooks import the first three, so the check imports them too; the tools
-# (JupyterLab, nbval, pytest) are only looked up, which is much faster than importing them.
+# The notebooks import the first three, so the check imports them too; the rest
+# (notebook 12's readers, JupyterLab, nbval, pytest) are only looked up, which is much faster than importing them.
 REQUIREMENTS = (
     ("numpy", "numpy", "2.0"),
     ("matplotlib", "matplotlib", "3.8.4"),
     ("ipywidgets", "ipywidgets", "8.1"),
+    (None, "safetensors", "0.4.3"),  # notebook 12 reads the pretrained weights with it
+    (None, "tokenizers", "0.19.1"),  # notebook 12 splits text into the model's WordPiece tokens
     (None, "jupyterlab", "4.2.7"),
     (None, "nbval", "0.11"),
     (None, "pytest", "8.0"),

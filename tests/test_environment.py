@@ -30,10 +30,28 @@ def test_version_at_least(installed, minimum, expected):
 def test_this_environment_is_complete():
     rows = check_environment()
     names = [name for name, *_ in rows]
-    assert names == ["python", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbval", "pytest"]
+    assert names == ["python", "numpy", "matplotlib", "ipywidgets", "safetensors", "tokenizers",
+                     "jupyterlab", "nbval", "pytest"]
     missing = [row for row in rows if not row[3]]
     assert not missing, f"requirements missing or too old: {missing}"
     assert environment_ok() is True
+
+
+def test_the_check_asks_for_what_requirements_txt_installs():
+    """Every package of requirements.txt is checked in notebook 00, with the same lower bound."""
+    import pathlib
+    import re
+
+    import helpers.environment as env
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / "requirements.txt").read_text(encoding="utf-8")
+    wanted = {}
+    for line in text.splitlines():
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", line.strip())
+        if match:
+            wanted[match[1].lower()] = match[2]
+    checked = {dist.lower(): minimum for _, dist, minimum in env.REQUIREMENTS}
+    assert wanted and checked == wanted
 
 
 def test_a_missing_package_is_reported(monkeypatch):
