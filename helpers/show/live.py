@@ -1,0 +1,211 @@
+"""Widget figures that answer at once and never go blank, in any JupyterLab (issue #12).
+
+A `LiveFigure` is a matplotlib Figure drawn off-screen (Agg, no pyplot) and shown on the page as
+one `ipywidgets.Image` of fixed size, with an optional line of text (or a table) under it. The
+figure is built ONCE; when a control moves, an update function puts new data on its artists and
+the whole picture is sent again as one PNG that replaces the old one. Nothing is cleared first, so
+the output area never collapses and the page does not jump while a teacher drags a slider.
+
+    live = helpers.LiveFigure(width=600, height=400)   # 1. a fixed-size figure, in pixels
+    ax = live.figure.add_subplot()                     # 2. build the artists once
+    line, = ax.plot(x, np.exp(-x))
+
+    def update(tau):                                   # 3. new data on the artists
+        line.set_ydata(np.exp(-x / tau))               #    (never plt.*: no pyplot state)
+        return f"τ = {tau:.2f}"                        #    optional text (or an object with
+                                                       #    _repr_html_, e.g. a Table) shown under it
+    live.connect(update, tau=tau_slider)               # 4. draws now, then on every move
+    widgets.VBox([tau_slider, live])                   # 5. the cell shows controls + figure
+
+Why it cannot go blank or lag behind a burst of moves, whichever thread runs the widget
+callbacks (JupyterLab 4.6 runs them on a second kernel thread by default, "comms over subshells"):
+
+- the callback only records that a redraw is wanted and returns at once; one drawing thread per
+  figure draws, reading the controls' CURRENT values, so when several moves arrive while it draws,
+  only the latest values are drawn (a burst of moves costs one or two draws, not one per move);
+- the figure is touched only under one lock, and never through pyplot's global figure list, so
+  no other code (the inline backend, another widget) can draw into it or close it half-drawn;
+- the PNG is complete before it is sent (one `Image.value` assignment), so the page receives a
+  whole picture or keeps the previous one.
+
+If the update function raises, the previous picture stays and the error is shown as text under
+it. An update may also clear and redraw its axes (`ax.clear()`), which is slower but still safe.
+Speed: keep figures small (≤ 900 × 600 px), avoid many text artists (each costs about a
+millisecond to draw), and change only what moved.
+"""
+
+import html
+import io
+import threading
+import time
+import traceback
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["LiveFigure"]
+
+_IDLE_EXIT_S = 30.0  # the drawing thread ends after this long without work (a new one starts on demand)
+
+try:  # ipywidgets is imported at class creation: a LiveFigure is a widget (a VBox: image, text)
+    import ipywidgets as _widgets
+except ImportError as err:  # pragma: no cover - ipywidgets is in requirements.txt
+    raise ImportError("helpers.LiveFigure needs ipywidgets (pip install ipywidgets)") from err
+
+
+class LiveFigure(_widgets.VBox):
+    """A figure of fixed size (pixels), drawn off-screen and shown as one image; redrawn in place.
+
+    width, height: the picture's size in CSS pixels (the page reserves exactly this box);
+    dpi: matplotlib's dots per inch for the figure (font sizes in points scale with it);
+    text_lines: lines of height reserved under the figure for the text an update returns
+    (0: none reserved; text then takes the space it needs);
+    layout: matplotlib layout engine for the figure ("constrained", "tight" or None: fixed margins,
+    the fastest, set with `live.figure.subplots_adjust`).
+
+    Attributes: `figure` (matplotlib.figure.Figure with an Agg canvas; build on it once),
+    `image` (the ipywidgets.Image on the page), `text` (the ipywidgets.HTML under it),
+    `draws` (pictures sent so far), `last_values` (the control values of the last picture),
+    `last_error` (the last update's error text, or None).
+    """
+
+    def __init__(self, width=600, height=400, dpi=100, text_lines=0, layout=None, **kwargs):
+        width, height, dpi = _positive_int(width, "width"), _positive_int(height, "height"), _positive_int(dpi, "dpi")
+        if not isinstance(text_lines, int) or text_lines < 0:
+            raise ValueError(f"text_lines must be a whole number >= 0, got {text_lines!r}")
+        self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout=layout)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.image = _widgets.Image(format="png", layout=_widgets.Layout(
+            width=f"{width}px", height=f"{height}px", min_width=f"{width}px", min_height=f"{height}px",
+            object_fit="contain"))
+        self.text = _widgets.HTML(layout=_widgets.Layout(
+            min_height=f"{1.5 * text_lines:.1f}em" if text_lines else None))
+        self.size = (width, height)
+        self.draws = 0
+        self.last_values = None
+        self.last_error = None
+        self._update = None
+        self._controls = {}
+        self._lock = threading.Lock()  # guards the figure: one draw at a time
+        self._state = threading.Condition()  # guards _wanted, _busy, _thread
+        self._wanted = False
+        self._busy = False
+        self._thread = None
+        super().__init__([self.image, self.text], **kwargs)
+
+    # ------------------------------------------------------------ wiring
+
+    def connect(self, update, **controls):
+        """Call update(**values of controls) and redraw whenever one of the controls changes; draw now.
+
+        update: a function of the controls' values (keyword arguments named as given here) that puts
+        new data on the figure's artists; it may return text (str) or an object with `_repr_html_`
+        (shown under the figure), or None. controls: ipywidgets with a `value` (sliders, dropdowns,
+        toggle buttons, check boxes, text boxes). Returns the LiveFigure, so a cell can end with it.
+        """
+        if self._update is not None:
+            raise ValueError("this LiveFigure is already connected; make a new one for another update function")
+        if not callable(update):
+            raise ValueError(f"update must be a function of the controls' values, got {type(update).__name__}")
+        for name, control in controls.items():
+            if not hasattr(control, "observe") or not hasattr(control, "value"):
+                raise ValueError(f"control {name!r} must be an ipywidgets control with a value, "
+                                 f"got {type(control).__name__}")
+        self._update = update
+        self._controls = dict(controls)
+        for control in self._controls.values():
+            control.observe(self._changed, names="value")
+        self.redraw()  # the first picture, drawn here, before the cell's output is shown
+        return self
+
+    def values(self):
+        """The controls' current values, as update receives them."""
+        return {name: control.value for name, control in self._controls.items()}
+
+    def _changed(self, _change=None):
+        """A control moved (any thread): ask for a redraw and return at once."""
+        self.request()
+
+    # ------------------------------------------------------------ drawing
+
+    def request(self):
+        """Ask for a redraw with the controls' values at drawing time; returns at once.
+
+        Requests that arrive while a picture is being drawn are merged into one more draw.
+        """
+        with self._state:
+            self._wanted = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="LiveFigure", daemon=True)
+                self._thread.start()
+            self._state.notify()
+
+    def _run(self):
+        while True:
+            with self._state:
+                deadline = time.monotonic() + _IDLE_EXIT_S
+                while not self._wanted:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        self._thread = None
+                        self._state.notify_all()
+                        return
+                    self._state.wait(left)
+                self._wanted = False
+                self._busy = True
+            try:
+                self.redraw()
+            finally:
+                with self._state:
+                    self._busy = False
+                    self._state.notify_all()
+
+    def redraw(self):
+        """Draw now, in this thread, with the controls' current values; returns the PNG bytes sent (or None on error)."""
+        with self._lock:
+            values = self.values()
+            try:
+                shown = self._update(**values) if self._update is not None else None
+                png = self.render()
+            except Exception as err:  # noqa: BLE001 - shown to the learner; the previous picture stays
+                self.last_error = "".join(traceback.format_exception_only(type(err), err)).strip()
+                self.text.value = (f'<pre style="color:#b00020;white-space:pre-wrap">{html.escape(self.last_error)}'
+                                   "</pre>")
+                return None
+            self.last_error = None
+            self.image.value = png  # one message: the whole picture replaces the old one
+            self.text.value = _as_html(shown)
+            self.draws += 1
+            self.last_values = values
+            return png
+
+    def render(self):
+        """The figure as PNG bytes (drawn off-screen; fast zlib level)."""
+        buffer = io.BytesIO()
+        self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
+        return buffer.getvalue()
+
+    def wait(self, timeout=10.0):
+        """Block until no redraw is wanted or running (for tests and scripts); True if idle in time."""
+        end = time.monotonic() + timeout
+        with self._state:
+            while self._wanted or self._busy:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._state.wait(left)
+        return True
+
+
+def _as_html(shown):
+    if shown is None:
+        return ""
+    if hasattr(shown, "_repr_html_"):
+        return shown._repr_html_()
+    return f'<pre style="margin:0;white-space:pre-wrap">{html.escape(str(shown))}</pre>'
+
+
+def _positive_int(x, name):
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 or int(x) != x:
+        raise ValueError(f"{name} must be a positive whole number of pixels, got {x!r}")
+    return int(x)

@@ -1,0 +1,179 @@
+"""helpers.show.live.LiveFigure without a browser: one whole picture per draw, bursts merged, no pyplot.
+
+The browser side (the picture replacing the old one on the page, under JupyterLab's defaults) is
+tested in tests/test_browser.py and measured by benchmarks/bench_widgets.py.
+"""
+
+import io
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from helpers.show.live import LiveFigure
+
+
+def _png(data):
+    return imread(io.BytesIO(data), format="png")
+
+
+def _line_figure(delay=0.0, **kwargs):
+    """A LiveFigure with one line whose slope is the slider's value; update sleeps `delay` s."""
+    live = LiveFigure(width=300, height=200, **kwargs)
+    ax = live.figure.add_subplot()
+    x = np.linspace(0, 1, 50)
+    (line,) = ax.plot(x, 0 * x)
+    ax.set_ylim(0, 100)
+    seen = []
+
+    def update(slope):
+        seen.append(slope)
+        if delay:
+            time.sleep(delay)
+        line.set_ydata(slope * x)
+        return f"slope = {slope}"
+
+    slider = widgets.IntSlider(value=1, min=0, max=100)
+    live.connect(update, slope=slider)
+    return live, slider, seen
+
+
+def test_connect_draws_one_whole_picture_of_the_given_size():
+    live, slider, seen = _line_figure()
+    assert seen == [1] and live.draws == 1 and live.last_values == {"slope": 1}
+    rgba = _png(live.image.value)
+    assert rgba.shape[:2] == (200, 300)  # height × width in pixels, as asked
+    assert rgba.shape[2] == 3 or (rgba[..., 3] > 0).all()  # opaque: nothing left undrawn
+    assert live.image.layout.width == "300px" and live.image.layout.height == "200px"  # the page keeps the box
+    assert "slope = 1" in live.text.value
+
+
+def test_a_move_redraws_with_the_new_value_and_a_new_picture():
+    live, slider, seen = _line_figure()
+    first = live.image.value
+    slider.value = 60
+    assert live.wait(10)
+    assert seen[-1] == 60 and live.last_values == {"slope": 60}
+    assert live.image.value != first
+    assert "slope = 60" in live.text.value
+
+
+def test_a_burst_of_moves_is_drawn_once_or_twice_with_the_last_value():
+    live, slider, seen = _line_figure(delay=0.2)
+    for v in range(2, 22):  # 20 moves while the first redraw is still drawing
+        slider.value = v
+    assert live.wait(20)
+    assert seen[-1] == 21 and live.last_values == {"slope": 21}
+    assert len(seen) - 1 <= 3, f"{len(seen) - 1} draws for 20 quick moves: the burst was not merged ({seen})"
+
+
+def test_moves_from_several_threads_end_with_the_last_value():
+    live, slider, seen = _line_figure(delay=0.05)
+    barrier = threading.Barrier(4)
+
+    def mover(k):
+        barrier.wait()
+        for v in range(10):
+            slider.value = 10 * k + v
+            live.request()
+
+    threads = [threading.Thread(target=mover, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    slider.value = 99  # the final position
+    assert live.wait(20)
+    assert live.last_values == {"slope": 99} and seen[-1] == 99
+    assert len(seen) - 1 < 41
+    rgba = _png(live.image.value)
+    assert rgba.shape[2] == 3 or (rgba[..., 3] > 0).all()
+
+
+def test_an_error_in_update_keeps_the_picture_and_shows_the_error():
+    live = LiveFigure(width=120, height=80)
+    ax = live.figure.add_subplot()
+    (line,) = ax.plot([0, 1], [0, 1])
+
+    def update(k):
+        if k == 3:
+            raise ValueError("k must not be 3")
+        line.set_ydata([0, k])
+
+    slider = widgets.IntSlider(value=1)
+    live.connect(update, k=slider)
+    good = live.image.value
+    slider.value = 3
+    assert live.wait(10)
+    assert live.image.value == good and live.draws == 1
+    assert "k must not be 3" in live.text.value and "ValueError" in live.last_error
+    slider.value = 4
+    assert live.wait(10)
+    assert live.last_error is None and live.draws == 2 and "k must not be 3" not in live.text.value
+
+
+def test_update_may_return_an_object_with_repr_html():
+    class Shown:
+        def _repr_html_(self):
+            return "<table><tr><td>42</td></tr></table>"
+
+    live = LiveFigure(width=100, height=100, text_lines=2)
+    live.figure.add_subplot()
+    live.connect(lambda choice: Shown(), choice=widgets.Dropdown(options=["a", "b"]))
+    assert live.text.value == "<table><tr><td>42</td></tr></table>"
+    assert live.text.layout.min_height == "3.0em"
+
+
+def test_text_is_escaped():
+    live = LiveFigure(width=100, height=100)
+    live.connect(lambda word: f"<b>{word}</b>", word=widgets.Text(value="x<y"))
+    assert "&lt;b&gt;x&lt;y&lt;/b&gt;" in live.text.value
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"width": 0}, "width"), ({"height": -5}, "height"), ({"width": 10.5}, "width"), ({"dpi": "high"}, "dpi"),
+    ({"text_lines": -1}, "text_lines"),
+])
+def test_bad_sizes_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        LiveFigure(**kwargs)
+
+
+def test_bad_connections_are_refused():
+    live = LiveFigure(width=100, height=100)
+    with pytest.raises(ValueError, match="update must be a function"):
+        live.connect("not a function", k=widgets.IntSlider())
+    with pytest.raises(ValueError, match="control 'k'"):
+        live.connect(lambda k: None, k=3)
+    live.connect(lambda k: None, k=widgets.IntSlider())
+    with pytest.raises(ValueError, match="already connected"):
+        live.connect(lambda k: None, k=widgets.IntSlider())
+
+
+def test_no_pyplot_anywhere():
+    """Building, connecting and redrawing a LiveFigure never uses pyplot (no global figure state).
+
+    pyplot is made unimportable once helpers.show.live is loaded: any use of it would raise.
+    """
+    code = textwrap.dedent("""
+        import sys
+        import ipywidgets as widgets
+        from helpers.show.live import LiveFigure
+        sys.modules["matplotlib.pyplot"] = None  # from here on, `import matplotlib.pyplot` fails
+        live = LiveFigure(width=200, height=100)
+        ax = live.figure.add_subplot()
+        im = ax.imshow([[0.0, 1.0]])
+        s = widgets.FloatSlider(value=0.5)
+        live.connect(lambda v: im.set_data([[v, 1 - v]]), v=s)
+        s.value = 0.25
+        assert live.wait(10) and live.last_values == {"v": 0.25}
+        print("ok")
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
