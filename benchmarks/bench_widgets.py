@@ -108,10 +108,10 @@ def _overrides_file():
 class Lab:
     """`jupyter lab` on 127.0.0.1 with a token, throw-away folders, default settings; a copy of notebooks/."""
 
-    def __init__(self):
+    def __init__(self, source=NOTEBOOKS):
         self.home = pathlib.Path(tempfile.mkdtemp(prefix="bench_widgets_"))
         self.work = self.home / "series"
-        shutil.copytree(NOTEBOOKS, self.work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(source, self.work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         env = {k: v for k, v in os.environ.items()
                if k not in ("PYTHONPATH", "JUPYTER_PATH", "ATTENTION_SERIES_DATA", "JUPYTER_CONFIG_PATH")}
         for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),

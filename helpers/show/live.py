@@ -40,10 +40,12 @@ import threading
 import time
 import traceback
 
+import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["LiveFigure"]
+__all__ = ["LiveFigure", "LiveHeatmap"]
 
 _IDLE_EXIT_S = 30.0  # the drawing thread ends after this long without work (a new one starts on demand)
 
@@ -209,3 +211,76 @@ def _positive_int(x, name):
     if isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 or int(x) != x:
         raise ValueError(f"{name} must be a positive whole number of pixels, got {x!r}")
     return int(x)
+
+
+class LiveHeatmap:
+    """A heatmap on an axes of a LiveFigure, updated in place: `show(M, row_labels, col_labels, title)`.
+
+    Built once (one image, one colour bar); each `show` puts new values on the image and, when the
+    matrix is at most `annotate_max` × `annotate_max`, writes each value in its cell (the text
+    artists are reused while the shape stays the same). A new shape (another sentence) moves the
+    ticks and makes new texts. -inf and NaN cells are grey.
+    """
+
+    def __init__(self, ax, vmin=0.0, vmax=1.0, cmap="viridis", colorbar_label=None, xlabel=None, ylabel=None,
+                 annotate_max=8, decimals=2, fontsize=None):
+        self.ax = ax
+        self.cmap = matplotlib.colormaps[cmap].with_extremes(bad="#BBBBBB")
+        self.im = ax.imshow(np.zeros((1, 1)), cmap=self.cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
+                            aspect="auto")
+        self.colorbar = ax.figure.colorbar(self.im, ax=ax, pad=0.02, fraction=0.05)
+        if colorbar_label:
+            self.colorbar.set_label(colorbar_label)
+        if xlabel:
+            ax.set_xlabel(xlabel)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        self.annotate_max = annotate_max
+        self.decimals = decimals
+        self.fontsize = fontsize
+        self.texts = []
+        self.shape = None
+        self.labels = None
+
+    def show(self, M, row_labels=None, col_labels=None, title=None):
+        M = np.asarray(M, dtype=float)
+        if M.ndim != 2 or 0 in M.shape:
+            raise ValueError(f"LiveHeatmap.show needs a non-empty 2-D matrix, got shape {M.shape}")
+        n_rows, n_cols = M.shape
+        self.im.set_data(np.ma.masked_invalid(M))
+        if M.shape != self.shape:
+            self.im.set_extent((-0.5, n_cols - 0.5, n_rows - 0.5, -0.5))
+            self.ax.set_xlim(-0.5, n_cols - 0.5)
+            self.ax.set_ylim(n_rows - 0.5, -0.5)
+            for t in self.texts:
+                t.remove()
+            self.texts = []
+            if max(n_rows, n_cols) <= self.annotate_max:
+                size = self.fontsize or (12 if max(n_rows, n_cols) <= 5 else 9)
+                self.texts = [self.ax.text(j, i, "", ha="center", va="center", fontsize=size)
+                              for i in range(n_rows) for j in range(n_cols)]
+            self.shape = M.shape
+            self.labels = None
+        labels = (tuple(range(n_rows)) if row_labels is None else tuple(row_labels),
+                  tuple(range(n_cols)) if col_labels is None else tuple(col_labels))
+        if (len(labels[0]), len(labels[1])) != M.shape:
+            raise ValueError(f"LiveHeatmap.show: {len(labels[0])} row labels and {len(labels[1])} column labels "
+                             f"for a matrix of shape {M.shape}")
+        if labels != self.labels:
+            self.ax.set_yticks(range(n_rows), [str(x) for x in labels[0]])
+            self.ax.set_xticks(range(n_cols), [str(x) for x in labels[1]], rotation=45 if n_cols > 5 else 0,
+                               ha="right" if n_cols > 5 else "center", rotation_mode="anchor")
+            self.labels = labels
+        if self.texts:
+            norm = self.im.norm
+            for t, x in zip(self.texts, M.ravel()):
+                if np.isfinite(x):
+                    r, g, b, _ = self.cmap(norm(x))
+                    t.set_text(f"{x:.{self.decimals}f}")
+                    t.set_color("black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
+                else:
+                    t.set_text("−∞" if x == -np.inf else "nan")
+                    t.set_color("black")
+        if title is not None:
+            self.ax.set_title(title)
+        return self

@@ -177,3 +177,29 @@ def test_no_pyplot_anywhere():
     """)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]
+
+
+def test_live_heatmap_updates_in_place_and_follows_a_new_shape():
+    from helpers.show.live import LiveHeatmap
+
+    live = LiveFigure(width=400, height=300)
+    heat = LiveHeatmap(live.figure.add_subplot(), annotate_max=4)
+    A = np.array([[0.5, 0.5], [0.0, 1.0]])
+    heat.show(A, ["a", "b"], ["a", "b"], title="two")
+    first_texts = list(heat.texts)
+    assert [t.get_text() for t in heat.texts] == ["0.50", "0.50", "0.00", "1.00"]
+    assert heat.texts[2].get_color() == "white" and heat.texts[3].get_color() == "black"  # dark 0, light 1 in viridis
+    heat.show(A[::-1], ["a", "b"], ["a", "b"])
+    assert heat.texts == first_texts  # same shape: the same text artists, new strings
+    assert [t.get_text() for t in heat.texts] == ["0.00", "1.00", "0.50", "0.50"]
+    B = np.full((5, 5), 0.2)
+    B[0, 1] = -np.inf
+    heat.show(B, list("abcde"), list("abcde"), title="five")
+    assert heat.texts == [] and heat.ax.get_xlim() == (-0.5, 4.5)  # larger than annotate_max: no texts
+    assert [t.get_text() for t in heat.ax.get_xticklabels()] == list("abcde")
+    rgba = _png(live.render())
+    assert rgba.shape[:2] == (300, 400)
+    with pytest.raises(ValueError, match="row labels"):
+        heat.show(B, ["a"], list("abcde"))
+    with pytest.raises(ValueError, match="2-D"):
+        heat.show(np.zeros(3))
