@@ -45,7 +45,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["LiveFigure", "LiveHeatmap"]
+__all__ = ["LiveBars", "LiveFigure", "LiveHeatmap"]
 
 _IDLE_EXIT_S = 30.0  # the drawing thread ends after this long without work (a new one starts on demand)
 
@@ -281,6 +281,61 @@ class LiveHeatmap:
                 else:
                     t.set_text("−∞" if x == -np.inf else "nan")
                     t.set_color("black")
+        if title is not None:
+            self.ax.set_title(title)
+        return self
+
+
+class LiveBars:
+    """A bar chart of weights in 0 … 1 on an axes of a LiveFigure, updated in place: `show(values, labels, title)`.
+
+    Each value is written on its bar (inside, in white, near the top). The bars and texts are reused
+    while the number of bars stays the same; another number of bars re-lays the chart out.
+    `bold` in show() is the index of a label drawn in bold (the query word).
+    """
+
+    def __init__(self, ax, colour="#0072B2", ymax=1.0, fontsize=11, ylabel="softmax weight", xlabel=None):
+        self.ax = ax
+        self.colour = colour
+        self.ymax = float(ymax)
+        self.fontsize = fontsize
+        self.bars = []
+        self.texts = []
+        self.labels = None
+        ax.set_ylim(0.0, self.ymax)
+        ax.spines[["top", "right"]].set_visible(False)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        if xlabel:
+            ax.set_xlabel(xlabel)
+
+    def show(self, values, labels, title=None, bold=None):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or values.size == 0 or len(labels) != values.size:
+            raise ValueError(f"LiveBars.show needs a 1-D row of values and one label each, got shape "
+                             f"{values.shape} and {len(labels)} labels")
+        n = values.size
+        if len(self.bars) != n:
+            for artist in [*self.bars, *self.texts]:
+                artist.remove()
+            self.bars = list(self.ax.bar(range(n), np.zeros(n), color=self.colour, width=0.7))
+            self.texts = [self.ax.text(k, 0.0, "", ha="center", fontsize=self.fontsize) for k in range(n)]
+            self.ax.set_xlim(-0.6, n - 0.4)
+            self.labels = None
+        labels = tuple(str(x) for x in labels)
+        if (labels, bold) != self.labels:
+            rotate = n > 6 or max(len(t) for t in labels) * n > 48
+            self.ax.set_xticks(range(n), labels, rotation=45 if rotate else 0, ha="right" if rotate else "center",
+                               rotation_mode="anchor")
+            if bold is not None:
+                self.ax.get_xticklabels()[int(bold)].set_fontweight("bold")
+            self.labels = (labels, bold)
+        pad = 0.02 * self.ymax
+        for bar, text, v in zip(self.bars, self.texts, values):
+            bar.set_height(v)
+            inside = v > 0.85 * self.ymax
+            text.set(text=f"{v:.2f}", y=v - pad if inside else v + pad, va="top" if inside else "bottom",
+                     color="white" if inside else "black")
         if title is not None:
             self.ax.set_title(title)
         return self

@@ -203,3 +203,23 @@ def test_live_heatmap_updates_in_place_and_follows_a_new_shape():
         heat.show(B, ["a"], list("abcde"))
     with pytest.raises(ValueError, match="2-D"):
         heat.show(np.zeros(3))
+
+
+def test_live_bars_update_in_place_and_follow_a_new_length():
+    from helpers.show.live import LiveBars
+
+    live = LiveFigure(width=400, height=300)
+    bars = LiveBars(live.figure.add_subplot())
+    bars.show([0.1, 0.9], ["a", "b"], title="two", bold=1)
+    first = list(bars.bars)
+    assert [b.get_height() for b in bars.bars] == [0.1, 0.9]
+    assert [t.get_text() for t in bars.texts] == ["0.10", "0.90"]
+    assert bars.texts[1].get_color() == "white"  # 0.9: written inside its bar
+    assert bars.ax.get_xticklabels()[1].get_fontweight() == "bold"
+    bars.show([0.5, 0.5], ["a", "b"])
+    assert bars.bars == first and [b.get_height() for b in bars.bars] == [0.5, 0.5]
+    bars.show([0.2, 0.3, 0.5], ["x", "y", "z"])
+    assert len(bars.bars) == 3 and len(bars.ax.patches) == 3 and len(bars.ax.texts) == 3
+    assert _png(live.render()).shape[:2] == (300, 400)
+    with pytest.raises(ValueError, match="one label each"):
+        bars.show([0.2, 0.8], ["x"])
