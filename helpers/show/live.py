@@ -42,10 +42,11 @@ import traceback
 
 import matplotlib
 import numpy as np
+import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["LiveBars", "LiveFigure", "LiveHeatmap"]
+__all__ = ["LiveBars", "LiveFigure", "LiveHeatmap", "live_fonts"]
 
 _IDLE_EXIT_S = 30.0  # the drawing thread ends after this long without work (a new one starts on demand)
 
@@ -88,7 +89,9 @@ class LiveFigure(_widgets.VBox):
         self.last_error = None
         self._update = None
         self._controls = {}
-        self._lock = threading.Lock()  # guards the figure: one draw at a time
+        self._lock = threading.RLock()  # guards the figure: one draw at a time
+        self._animated = []  # artists redrawn on every picture (the rest is a cached background)
+        self._background = None
         self._state = threading.Condition()  # guards _wanted, _busy, _thread
         self._wanted = False
         self._busy = False
@@ -181,11 +184,50 @@ class LiveFigure(_widgets.VBox):
             self.last_values = values
             return png
 
+    def animate(self, *artists):
+        """Declare artists that change on every update (lines, bars, texts, an image): only they are redrawn.
+
+        Everything else (axes, ticks, labels, colour bars) is drawn once and kept as a background; it is
+        drawn again whenever one of its artists changes (matplotlib marks the figure stale), so changing
+        ticks or labels in an update is still shown, at the cost of a full draw. Returns the artists.
+        """
+        with self._lock:
+            for artist in artists:
+                ax = artist.axes
+                if ax is not None and not any(sp.get_animated() for sp in ax.spines.values()):
+                    for spine in ax.spines.values():  # the frame lies over images and bars: drawn with them, in
+                        spine.set_animated(True)      # zorder, so the picture equals a full draw
+                        self._animated.append(spine)
+                if not artist.get_animated():
+                    artist.set_animated(True)
+                    self._animated.append(artist)
+            self._background = None
+        return artists
+
     def render(self):
-        """The figure as PNG bytes (drawn off-screen; fast zlib level)."""
-        buffer = io.BytesIO()
-        self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
-        return buffer.getvalue()
+        """The figure as PNG bytes, drawn off-screen: the animated artists over the cached background."""
+        with self._lock:
+            fig = self.figure
+            self._animated = [a for a in self._animated if getattr(a, "figure", None) is not None]  # not removed
+            if not self._animated:
+                buffer = io.BytesIO()
+                self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
+                return buffer.getvalue()
+            if fig.stale or self._background is None:
+                self.canvas.draw()  # everything but the animated artists
+                self._background = self.canvas.copy_from_bbox(fig.bbox)
+            else:
+                self.canvas.restore_region(self._background)
+            renderer = self.canvas.get_renderer()
+            for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
+                if artist.get_visible():
+                    artist.draw(renderer)
+            fig.stale = False  # drawing marks nothing new; what the next update changes decides
+            width, height = self.canvas.get_width_height()
+            picture = PIL.Image.frombuffer("RGBA", (width, height), bytes(self.canvas.buffer_rgba()), "raw", "RGBA", 0, 1)
+            buffer = io.BytesIO()
+            picture.convert("RGB").save(buffer, format="png", compress_level=1)
+            return buffer.getvalue()
 
     def wait(self, timeout=10.0):
         """Block until no redraw is wanted or running (for tests and scripts); True if idle in time."""
@@ -197,6 +239,18 @@ class LiveFigure(_widgets.VBox):
                     return False
                 self._state.wait(left)
         return True
+
+
+def live_fonts(ax, size=10):
+    """Font sizes for a live figure's axes, set once on its artists (never through rcParams, which are global).
+
+    Ticks `size`, axis labels and title `size + 1`. Call after the axes and their labels exist.
+    """
+    ax.tick_params(labelsize=size)
+    ax.xaxis.label.set_fontsize(size + 1)
+    ax.yaxis.label.set_fontsize(size + 1)
+    ax.title.set_fontsize(size + 1)
+    return ax
 
 
 def _as_html(shown):
@@ -219,22 +273,28 @@ class LiveHeatmap:
     Built once (one image, one colour bar); each `show` puts new values on the image and, when the
     matrix is at most `annotate_max` × `annotate_max`, writes each value in its cell (the text
     artists are reused while the shape stays the same). A new shape (another sentence) moves the
-    ticks and makes new texts. -inf and NaN cells are grey.
+    ticks and makes new texts. -inf and NaN cells are grey. With live= (the LiveFigure), only the
+    image, its texts and the title are redrawn on a move (LiveFigure.animate).
     """
 
     def __init__(self, ax, vmin=0.0, vmax=1.0, cmap="viridis", colorbar_label=None, xlabel=None, ylabel=None,
-                 annotate_max=8, decimals=2, fontsize=None):
+                 annotate_max=8, decimals=2, fontsize=None, live=None):
         self.ax = ax
+        self.live = live
         self.cmap = matplotlib.colormaps[cmap].with_extremes(bad="#BBBBBB")
         self.im = ax.imshow(np.zeros((1, 1)), cmap=self.cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
                             aspect="auto")
         self.colorbar = ax.figure.colorbar(self.im, ax=ax, pad=0.02, fraction=0.05)
         if colorbar_label:
             self.colorbar.set_label(colorbar_label)
+        live_fonts(self.colorbar.ax, 9)
         if xlabel:
             ax.set_xlabel(xlabel)
         if ylabel:
             ax.set_ylabel(ylabel)
+        live_fonts(ax)
+        if live is not None:  # the image and the title change on every update: redraw only them
+            live.animate(self.im, ax.title)
         self.annotate_max = annotate_max
         self.decimals = decimals
         self.fontsize = fontsize
@@ -259,6 +319,8 @@ class LiveHeatmap:
                 size = self.fontsize or (12 if max(n_rows, n_cols) <= 5 else 9)
                 self.texts = [self.ax.text(j, i, "", ha="center", va="center", fontsize=size)
                               for i in range(n_rows) for j in range(n_cols)]
+                if self.live is not None:
+                    self.live.animate(*self.texts)
             self.shape = M.shape
             self.labels = None
         labels = (tuple(range(n_rows)) if row_labels is None else tuple(row_labels),
@@ -282,20 +344,24 @@ class LiveHeatmap:
                     t.set_text("−∞" if x == -np.inf else "nan")
                     t.set_color("black")
         if title is not None:
-            self.ax.set_title(title)
+            self.ax.title.set_text(title)  # keeps the title's font size (set_title would reapply rcParams)
         return self
 
 
 class LiveBars:
     """A bar chart of weights in 0 … 1 on an axes of a LiveFigure, updated in place: `show(values, labels, title)`.
 
-    Each value is written on its bar (inside, in white, near the top). The bars and texts are reused
+    Each value is written on its bar (inside, in white, near the top), unless write_values=False.
+    With live= (the LiveFigure), only the bars, their values and the title are redrawn on a move. The bars and texts are reused
     while the number of bars stays the same; another number of bars re-lays the chart out.
     `bold` in show() is the index of a label drawn in bold (the query word).
     """
 
-    def __init__(self, ax, colour="#0072B2", ymax=1.0, fontsize=11, ylabel="softmax weight", xlabel=None):
+    def __init__(self, ax, colour="#0072B2", ymax=1.0, fontsize=11, ylabel="softmax weight", xlabel=None,
+                 write_values=True, live=None):
         self.ax = ax
+        self.live = live
+        self.write_values = write_values
         self.colour = colour
         self.ymax = float(ymax)
         self.fontsize = fontsize
@@ -308,6 +374,7 @@ class LiveBars:
             ax.set_ylabel(ylabel)
         if xlabel:
             ax.set_xlabel(xlabel)
+        live_fonts(ax)
 
     def show(self, values, labels, title=None, bold=None):
         values = np.asarray(values, dtype=float)
@@ -319,9 +386,12 @@ class LiveBars:
             for artist in [*self.bars, *self.texts]:
                 artist.remove()
             self.bars = list(self.ax.bar(range(n), np.zeros(n), color=self.colour, width=0.7))
-            self.texts = [self.ax.text(k, 0.0, "", ha="center", fontsize=self.fontsize) for k in range(n)]
+            self.texts = ([self.ax.text(k, 0.0, "", ha="center", fontsize=self.fontsize) for k in range(n)]
+                          if self.write_values else [])
             self.ax.set_xlim(-0.6, n - 0.4)
             self.labels = None
+            if self.live is not None:  # the bars, their values and the title change on every update
+                self.live.animate(*self.bars, *self.texts, self.ax.title)
         labels = tuple(str(x) for x in labels)
         if (labels, bold) != self.labels:
             rotate = n > 6 or max(len(t) for t in labels) * n > 48
@@ -331,11 +401,12 @@ class LiveBars:
                 self.ax.get_xticklabels()[int(bold)].set_fontweight("bold")
             self.labels = (labels, bold)
         pad = 0.02 * self.ymax
-        for bar, text, v in zip(self.bars, self.texts, values):
+        for bar, v in zip(self.bars, values):
             bar.set_height(v)
+        for text, v in zip(self.texts, values):
             inside = v > 0.85 * self.ymax
             text.set(text=f"{v:.2f}", y=v - pad if inside else v + pad, va="top" if inside else "bottom",
                      color="white" if inside else "black")
         if title is not None:
-            self.ax.set_title(title)
+            self.ax.title.set_text(title)  # keeps the title's font size (set_title would reapply rcParams)
         return self

@@ -223,3 +223,30 @@ def test_live_bars_update_in_place_and_follow_a_new_length():
     assert _png(live.render()).shape[:2] == (300, 400)
     with pytest.raises(ValueError, match="one label each"):
         bars.show([0.2, 0.8], ["x"])
+
+
+def test_animated_artists_over_a_cached_background_give_the_same_picture_as_a_full_draw():
+    """Blitting: the picture after an update equals a full draw of the same state, pixel for pixel."""
+    from helpers.show.live import LiveBars, LiveHeatmap
+
+    def build(animated):
+        live = LiveFigure(width=420, height=260)
+        left, right = live.figure.subplots(1, 2)
+        bars = LiveBars(left, live=live if animated else None)
+        heat = LiveHeatmap(right, live=live if animated else None)
+        return live, bars, heat
+
+    fast, bars_f, heat_f = build(True)
+    slow, bars_s, heat_s = build(False)
+    A = np.array([[1.0, 0.0], [0.3, 0.7]])
+    for live, bars, heat in ((fast, bars_f, heat_f), (slow, bars_s, heat_s)):
+        bars.show([0.2, 0.8], ["a", "b"], title="first")
+        heat.show(A, ["a", "b"], ["a", "b"], title="A")
+        live.render()  # the background is cached here (fast)
+        bars.show([0.6, 0.4], ["a", "b"], title="second")  # same layout: only animated artists change
+        heat.show(A[::-1], ["a", "b"], ["a", "b"], title="A reversed")
+    assert fast._animated and not slow._animated
+    np.testing.assert_array_equal(_png(fast.render())[..., :3], _png(slow.render())[..., :3])
+    for live, bars in ((fast, bars_f), (slow, bars_s)):  # new labels: a full draw, still identical
+        bars.show([0.6, 0.4], ["c", "d"], title="third")
+    np.testing.assert_array_equal(_png(fast.render())[..., :3], _png(slow.render())[..., :3])
