@@ -45,6 +45,7 @@ import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 __all__ = ["LiveBars", "LiveFigure", "LiveHeatmap", "live_fonts"]
 
@@ -201,6 +202,9 @@ class LiveFigure(_widgets.VBox):
                 if not artist.get_animated():
                     artist.set_animated(True)
                     self._animated.append(artist)
+                if isinstance(artist, Legend):  # its texts are drawn by the legend; a new text must not
+                    for text in artist.get_texts():  # mark the whole figure stale
+                        text.set_animated(True)
             self._background = None
         return artists
 
