@@ -96,6 +96,11 @@ _LAZY = {
     "plot_roadmap": "show.diagrams",
     "plot_sentence_links": "show.diagrams",
     "plot_transformer_block": "show.diagrams",
+    # show.live
+    "LiveBars": "show.live",
+    "LiveFigure": "show.live",
+    "LiveHeatmap": "show.live",
+    "live_fonts": "show.live",
     # show.tables
     "STEPS": "show.tables",
     "Table": "show.tables",
@@ -105,6 +110,8 @@ _LAZY = {
     "step_table": "show.tables",
     # lessons.nb03_scores_and_scaling
     "key_labels": "lessons.nb03_scores_and_scaling",
+    "live_scaling_view": "lessons.nb03_scores_and_scaling",
+    "live_temperature_view": "lessons.nb03_scores_and_scaling",
     "NAIVE_TITLE": "lessons.nb03_scores_and_scaling",
     "plot_jacobians": "lessons.nb03_scores_and_scaling",
     "plot_naive_vs_stable": "lessons.nb03_scores_and_scaling",
@@ -128,11 +135,14 @@ _LAZY = {
     "softmax_jacobian": "lessons.nb03_scores_and_scaling",
     "STABLE_TITLE": "lessons.nb03_scores_and_scaling",
     "temperature_softmax": "lessons.nb03_scores_and_scaling",
+    # lessons.nb05_weighted_sum
+    "live_query_view": "lessons.nb05_weighted_sum",
     # lessons.nb06_causal_attention
     "CONVENTIONS": "lessons.nb06_causal_attention",
     "mask_as": "lessons.nb06_causal_attention",
     "mask_from": "lessons.nb06_causal_attention",
     "mask_view": "lessons.nb06_causal_attention",
+    "live_mask_view": "lessons.nb06_causal_attention",
     "masked_attention": "lessons.nb06_causal_attention",
     "ORDERS": "lessons.nb06_causal_attention",
     "softmax_then_mask": "lessons.nb06_causal_attention",
@@ -141,6 +151,7 @@ _LAZY = {
     "head_contributions": "lessons.nb07_eight_heads",
     "head_counts": "lessons.nb07_eight_heads",
     "head_explorer": "lessons.nb07_eight_heads",
+    "heads_count_explorer": "lessons.nb07_eight_heads",
     "heads_config": "lessons.nb07_eight_heads",
     "heads_table": "lessons.nb07_eight_heads",
     "HeadsConfig": "lessons.nb07_eight_heads",
@@ -165,6 +176,7 @@ _LAZY = {
     "Config": "lessons.nb09_heads_that_learn",
     "cross_entropy": "lessons.nb09_heads_that_learn",
     "example_attention": "lessons.nb09_heads_that_learn",
+    "live_example_view": "lessons.nb09_heads_that_learn",
     "forward": "lessons.nb09_heads_that_learn",
     "head_mask_without": "lessons.nb09_heads_that_learn",
     "head_roles": "lessons.nb09_heads_that_learn",
@@ -210,6 +222,7 @@ _LAZY = {
     "relu": "lessons.nb10_transformer_block",
     # lessons.nb11_cost_of_attention
     "attention_memory_bytes": "lessons.nb11_cost_of_attention",
+    "live_memory_view": "lessons.nb11_cost_of_attention",
     "blocked_attention": "lessons.nb11_cost_of_attention",
     "online_softmax": "lessons.nb11_cost_of_attention",
     "peak_memory": "lessons.nb11_cost_of_attention",
