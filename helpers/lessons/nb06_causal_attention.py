@@ -132,7 +132,7 @@ def live_mask_view(examples, example_control, causal_control, order_control, wid
     from ..show.live import LiveFigure, LiveHeatmap
 
     live = LiveFigure(width=width, height=height, text_lines=1)
-    live.figure.subplots_adjust(left=0.18, right=0.97, bottom=0.17, top=0.93)
+    live.figure.subplots_adjust(left=0.18, right=0.86, bottom=0.17, top=0.93)
     heat = LiveHeatmap(live.figure.add_subplot(), xlabel="key word j", ylabel="query word i",
                        colorbar_label="weight", live=live)
 

@@ -266,7 +266,7 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
     buttons = widgets.ToggleButtons(options=list(range(int(n_heads))), value=int(head), description="head",
                                     style={"button_width": "42px"})
     live = LiveFigure(width=600, height=480)
-    live.figure.subplots_adjust(left=0.17, right=0.97, bottom=0.17, top=0.93)
+    live.figure.subplots_adjust(left=0.17, right=0.87, bottom=0.17, top=0.93)
     heat = LiveHeatmap(live.figure.add_subplot(), xlabel="key word j", ylabel="query word i",
                        colorbar_label="weight", live=live)
 

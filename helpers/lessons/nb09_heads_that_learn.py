@@ -757,7 +757,7 @@ def live_example_view(params, data, n_heads, example_control, head_control, widt
     from ..show.live import LiveFigure, LiveHeatmap
 
     live = LiveFigure(width=width, height=height, text_lines=1)
-    live.figure.subplots_adjust(left=0.16, right=0.97, bottom=0.15, top=0.93)
+    live.figure.subplots_adjust(left=0.2, right=0.85, bottom=0.15, top=0.93)
     heat = LiveHeatmap(live.figure.add_subplot(), xlabel="key word j", ylabel="query word i",
                        colorbar_label="weight", annotate_max=0, live=live)
 

@@ -401,8 +401,8 @@ class LiveBars:
             rotate = n > 6 or max(len(t) for t in labels) * n > 48
             self.ax.set_xticks(range(n), labels, rotation=45 if rotate else 0, ha="right" if rotate else "center",
                                rotation_mode="anchor")
-            if bold is not None:
-                self.ax.get_xticklabels()[int(bold)].set_fontweight("bold")
+            for k, label in enumerate(self.ax.get_xticklabels()):  # tick texts are reused: reset each
+                label.set_fontweight("bold" if bold is not None and k == int(bold) else "normal")
             self.labels = (labels, bold)
         pad = 0.02 * self.ymax
         for bar, v in zip(self.bars, values):

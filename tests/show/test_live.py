@@ -216,7 +216,8 @@ def test_live_bars_update_in_place_and_follow_a_new_length():
     assert [t.get_text() for t in bars.texts] == ["0.10", "0.90"]
     assert bars.texts[1].get_color() == "white"  # 0.9: written inside its bar
     assert bars.ax.get_xticklabels()[1].get_fontweight() == "bold"
-    bars.show([0.5, 0.5], ["a", "b"])
+    bars.show([0.5, 0.5], ["a", "b"], bold=0)
+    assert [t.get_fontweight() for t in bars.ax.get_xticklabels()] == ["bold", "normal"]  # only the new one
     assert bars.bars == first and [b.get_height() for b in bars.bars] == [0.5, 0.5]
     bars.show([0.2, 0.3, 0.5], ["x", "y", "z"])
     assert len(bars.bars) == 3 and len(bars.ax.patches) == 3 and len(bars.ax.texts) == 3
