@@ -218,6 +218,7 @@ _LAZY = {
     "init_block_weights": "lessons.nb10_transformer_block",
     "layer_norm": "lessons.nb10_transformer_block",
     "permutation_gap": "lessons.nb10_transformer_block",
+    "live_swap_view": "lessons.nb10_transformer_block",
     "positional_encoding": "lessons.nb10_transformer_block",
     "relu": "lessons.nb10_transformer_block",
     # lessons.nb11_cost_of_attention

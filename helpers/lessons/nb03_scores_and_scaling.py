@@ -514,8 +514,8 @@ def live_scaling_view(d_k_control, T=8, seed=0, n_pairs=2000, score_range=70.0, 
     labels = key_labels(T)
     raw_bars = LiveBars(raw_ax, colour=RAW_COLOUR, write_values=False, live=live)
     scaled_bars = LiveBars(scaled_ax, colour=SCALED_COLOUR, ylabel=None, write_values=False, live=live)
-    suptitle = fig.suptitle("", fontsize=12)
-    live.animate(raw_hist, scaled_hist, legend, hist_ax.title, suptitle)
+    fig.suptitle("raw scores spread like √d_k; divided by √d_k they keep a spread of about 1", fontsize=12)
+    live.animate(raw_hist, scaled_hist, legend, hist_ax.title)  # the rest is drawn once
 
     @functools.lru_cache(maxsize=64)
     def draws(d_k):  # (n_pairs,) scores of random pairs and one row of T scores
@@ -528,12 +528,10 @@ def live_scaling_view(d_k_control, T=8, seed=0, n_pairs=2000, score_range=70.0, 
         scaled_hist.set_data(np.histogram(scaled, bins=bins)[0])
         legend.get_texts()[0].set_text(f"q · k   (std {format_number(np.std(samples))})")
         legend.get_texts()[1].set_text(f"q · k / √d_k   (std {format_number(np.std(scaled))})")
-        hist_ax.title.set_text(f"scores of random pairs, d_k = {d_k}")
+        hist_ax.title.set_text(f"scores of random pairs, d_k = {d_k} (√d_k = {format_number(math.sqrt(d_k))})")
         raw_bars.show(demo.weights_raw, labels, title=f"unscaled: largest {format_number(demo.weights_raw.max())}")
         scaled_bars.show(demo.weights_scaled, labels,
                          title=f"scaled: largest {format_number(demo.weights_scaled.max())}")
-        suptitle.set_text(f"d_k = {d_k}: raw scores spread like √d_k = {format_number(math.sqrt(d_k))}; "
-                          "divided by √d_k they keep a spread of about 1")
 
     return live.connect(update, d_k=d_k_control)
 

@@ -275,14 +275,15 @@ class LiveHeatmap:
     """A heatmap on an axes of a LiveFigure, updated in place: `show(M, row_labels, col_labels, title)`.
 
     Built once (one image, one colour bar); each `show` puts new values on the image and, when the
-    matrix is at most `annotate_max` × `annotate_max`, writes each value in its cell (the text
+    matrix is at most `annotate_max` × `annotate_max` (default 5: each text costs about a millisecond
+    per picture, so a 7 × 7 map with its 49 values drawn would miss the 50 ms goal), writes each value in its cell (the text
     artists are reused while the shape stays the same). A new shape (another sentence) moves the
     ticks and makes new texts. -inf and NaN cells are grey. With live= (the LiveFigure), only the
     image, its texts and the title are redrawn on a move (LiveFigure.animate).
     """
 
     def __init__(self, ax, vmin=0.0, vmax=1.0, cmap="viridis", colorbar_label=None, xlabel=None, ylabel=None,
-                 annotate_max=8, decimals=2, fontsize=None, live=None):
+                 annotate_max=5, decimals=2, fontsize=None, live=None):
         self.ax = ax
         self.live = live
         self.cmap = matplotlib.colormaps[cmap].with_extremes(bad="#BBBBBB")
@@ -355,17 +356,19 @@ class LiveHeatmap:
 class LiveBars:
     """A bar chart of weights in 0 … 1 on an axes of a LiveFigure, updated in place: `show(values, labels, title)`.
 
-    Each value is written on its bar (inside, in white, near the top), unless write_values=False.
+    Each value is written on its bar (inside, in white, near the top), unless write_values=False or
+    there are more than values_max bars (each text costs about a millisecond per picture).
     With live= (the LiveFigure), only the bars, their values and the title are redrawn on a move. The bars and texts are reused
     while the number of bars stays the same; another number of bars re-lays the chart out.
     `bold` in show() is the index of a label drawn in bold (the query word).
     """
 
     def __init__(self, ax, colour="#0072B2", ymax=1.0, fontsize=11, ylabel="softmax weight", xlabel=None,
-                 write_values=True, live=None):
+                 write_values=True, live=None, values_max=8):
         self.ax = ax
         self.live = live
         self.write_values = write_values
+        self.values_max = values_max
         self.colour = colour
         self.ymax = float(ymax)
         self.fontsize = fontsize
@@ -391,7 +394,7 @@ class LiveBars:
                 artist.remove()
             self.bars = list(self.ax.bar(range(n), np.zeros(n), color=self.colour, width=0.7))
             self.texts = ([self.ax.text(k, 0.0, "", ha="center", fontsize=self.fontsize) for k in range(n)]
-                          if self.write_values else [])
+                          if self.write_values and n <= self.values_max else [])
             self.ax.set_xlim(-0.6, n - 0.4)
             self.labels = None
             if self.live is not None:  # the bars, their values and the title change on every update
