@@ -108,12 +108,14 @@ def _overrides_file():
 class Lab:
     """`jupyter lab` on 127.0.0.1 with a token, throw-away folders, default settings; a copy of notebooks/."""
 
-    def __init__(self, source=NOTEBOOKS):
+    def __init__(self, source=NOTEBOOKS, pythonpath=None):
         self.home = pathlib.Path(tempfile.mkdtemp(prefix="bench_widgets_"))
         self.work = self.home / "series"
         shutil.copytree(source, self.work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         env = {k: v for k, v in os.environ.items()
                if k not in ("PYTHONPATH", "JUPYTER_PATH", "ATTENTION_SERIES_DATA", "JUPYTER_CONFIG_PATH")}
+        if pythonpath:  # another checkout's helpers (kernels inherit the server's environment)
+            env["PYTHONPATH"] = str(pythonpath)
         for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                          ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
                          ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl")):
@@ -482,6 +484,8 @@ def main():
     parser.add_argument("--singles", type=int, default=12, help="single moves per notebook (default 12)")
     parser.add_argument("--bursts", type=int, default=3, help="bursts of 4 quick steps per widget (default 3)")
     parser.add_argument("--json", help="also write every move's record to this file")
+    parser.add_argument("--checkout", help="another checkout of the repository (e.g. a `git worktree` of an older "
+                        "commit): its notebooks and its helpers (PYTHONPATH) are measured, with this environment")
     args = parser.parse_args()
     try:
         from playwright.sync_api import sync_playwright
@@ -492,15 +496,19 @@ def main():
     overrides = _overrides_file()
     if overrides:
         sys.exit(f"{overrides} exists: it changes JupyterLab's defaults; move it away to measure the defaults")
+    global NOTEBOOKS
+    if args.checkout:
+        NOTEBOOKS = pathlib.Path(args.checkout).resolve() / "notebooks"
     names = widget_notebooks(args.notebooks)
     import jupyterlab
     import ipykernel
     import ipywidgets
     print(f"JupyterLab {jupyterlab.__version__}, ipykernel {ipykernel.__version__}, ipywidgets "
           f"{ipywidgets.__version__}; default settings; viewport {VIEWPORT['width']}x{VIEWPORT['height']}")
-    print(f"git: {subprocess.run(['git', 'log', '-1', '--format=%h %s'], cwd=ROOT, capture_output=True, text=True).stdout.strip()}")
+    where = pathlib.Path(args.checkout).resolve() if args.checkout else ROOT
+    print(f"git: {subprocess.run(['git', 'log', '-1', '--format=%h %s'], cwd=where, capture_output=True, text=True).stdout.strip()}")
     print(f"load at start: {uptime()}")
-    lab = Lab()
+    lab = Lab(source=NOTEBOOKS, pythonpath=pathlib.Path(args.checkout).resolve() if args.checkout else None)
     results = []
     try:
         with sync_playwright() as p:
