@@ -40,40 +40,46 @@ _LAZY_MODULES = {
         "plot_transformer_block"
     ),
     "show.tables": "STEPS Table matrix_table qkv_table scaled_header step_table",
+    "show.live": "LiveBars LiveFigure LiveHeatmap live_fonts",
     "lessons.nb03_scores_and_scaling": (
-        "key_labels NAIVE_TITLE plot_jacobians plot_naive_vs_stable plot_saturation plot_scaling_view "
-        "plot_score_variance plot_softmax_rows plot_temperature plot_temperatures random_query_keys "
-        "RAW_COLOUR SATURATED Saturation saturation_curve SCALED_COLOUR scaling_demo ScalingDemo "
-        "score_samples score_variance ScoreVariance softmax_jacobian STABLE_TITLE temperature_softmax"
+        "key_labels live_scaling_view live_temperature_view NAIVE_TITLE plot_jacobians "
+        "plot_naive_vs_stable plot_saturation plot_scaling_view plot_score_variance plot_softmax_rows "
+        "plot_temperature plot_temperatures random_query_keys RAW_COLOUR SATURATED Saturation "
+        "saturation_curve SCALED_COLOUR scaling_demo ScalingDemo score_samples score_variance "
+        "ScoreVariance softmax_jacobian STABLE_TITLE temperature_softmax"
     ),
+    "lessons.nb05_weighted_sum": "live_query_view",
     "lessons.nb06_causal_attention": (
-        "CONVENTIONS mask_as mask_from mask_view masked_attention ORDERS softmax_then_mask"
+        "CONVENTIONS live_mask_view mask_as mask_from mask_view masked_attention ORDERS "
+        "softmax_then_mask"
     ),
     "lessons.nb07_eight_heads": (
-        "head_attention head_contributions head_counts head_explorer heads_config heads_table HeadsConfig "
-        "HeadView shape_walk shape_walk_table show_head Step top_attended top_attended_table"
+        "head_attention head_contributions head_counts head_explorer heads_config heads_count_explorer "
+        "heads_table HeadsConfig HeadView shape_walk shape_walk_table show_head Step top_attended "
+        "top_attended_table"
     ),
     "lessons.nb09_heads_that_learn": (
         "ablation ablation_report accuracy adam_step answer_losses ANSWERS attention_by_distance "
         "attention_on_targets backward COLOURS Config cross_entropy example_attention forward "
-        "head_mask_without head_roles init_params load_variants load_weights loss_and_grads make_task N_ITEMS "
-        "PAD PAD_ID PARAM_NAMES param_shapes predict question_attention save_variants save_weights SHAPES "
-        "softmax_backward stored_variants_path stored_weights_path TaskData token_labels train train_variants "
-        "train_with_progress TrainedModel variant_configs VARIANTS_FILE VOCAB weights_checksum WEIGHTS_FILE"
+        "head_mask_without head_roles init_params live_example_view load_variants load_weights "
+        "loss_and_grads make_task N_ITEMS PAD PAD_ID PARAM_NAMES param_shapes predict question_attention "
+        "save_variants save_weights SHAPES softmax_backward stored_variants_path stored_weights_path "
+        "TaskData token_labels train train_variants train_with_progress TrainedModel variant_configs "
+        "VARIANTS_FILE VOCAB weights_checksum WEIGHTS_FILE"
     ),
     "lessons.nb10_transformer_block": (
-        "add_and_norm BlockWeights decoder_block encoder_block feed_forward init_block_weights layer_norm "
-        "permutation_gap positional_encoding relu"
+        "add_and_norm BlockWeights decoder_block encoder_block feed_forward init_block_weights "
+        "layer_norm live_swap_view permutation_gap positional_encoding relu"
     ),
     "lessons.nb11_cost_of_attention": (
-        "attention_memory_bytes blocked_attention online_softmax peak_memory running_max_and_sum time_it "
-        "timed"
+        "attention_memory_bytes blocked_attention live_memory_view online_softmax peak_memory "
+        "running_max_and_sum time_it timed"
     ),
     "lessons.nb12_heads_of_a_real_model": (
-        "CACHE_SIZE KEY_ROLES MODEL_DIR_NAME PRETRAINED_SHA256 LayerWeights PretrainedEncoder PronounItem "
-        "RunResult draw_head encoder_layer expected_shapes figure_png gelu key_role_shares load_pretrained "
-        "load_pronoun_eval pretrained_explorer pronoun_baselines pronoun_head_scores rank_heads token_index "
-        "word_token_indices"
+        "CACHE_SIZE KEY_ROLES MODEL_DIR_NAME PRETRAINED_SHA256 LayerWeights PretrainedEncoder "
+        "PronounItem RunResult draw_head encoder_layer expected_shapes figure_png gelu key_role_shares "
+        "load_pretrained load_pronoun_eval pretrained_explorer pronoun_baselines pronoun_head_scores "
+        "rank_heads token_index word_token_indices"
     ),
     "checks.nb01_embeddings": "check_x_shape",
     "checks.nb02_queries_keys_values": "check_qkv",

@@ -8,7 +8,11 @@ work from any folder: `helpers` and its data must come from the installed packag
 notebook that has a widget they clear all outputs, run all cells, check that no output is an
 error, stderr or "Error displaying widget", then move every control of every widget (sliders,
 dropdowns, toggle buttons, checkboxes, radio buttons), check that what it drives (its figure,
-table or text) changes and that every figure arrives whole, and save a screenshot of each widget
+table or text) changes and that every figure arrives whole, then move the first control of each
+widget four steps in quick succession (a teacher dragging a slider), twice, and check that the output
+settles on a whole figure (none blank, none missing). JupyterLab runs with its default settings
+(only its news pop-up is off), so widget callbacks run on a second kernel thread as they do for
+most teachers; and save a screenshot of each widget
 after a control moved, plus summary.json (seconds, controls moved), to test-artifacts/browser/
 (or ATTENTION_SERIES_BROWSER_ARTIFACTS). The server, its kernels and the browser are stopped
 even when a test fails.
@@ -20,8 +24,6 @@ instead. Time is bounded per step (90 s), per notebook (300 s) and for the whole
 (ATTENTION_SERIES_BROWSER_TIMEOUT, default 1800 s).
 """
 
-import base64
-import io
 import json
 import os
 import pathlib
@@ -118,19 +120,15 @@ def _free_port():
 
 
 def _write_settings(settings_dir):
-    """User settings for the throw-away JupyterLab.
+    """User settings for the throw-away JupyterLab: none that changes how kernels or widgets run.
 
-    No news or update pop-up over the page; every cell laid out (windowing "none"), so that a cell
-    scrolled into view for a screenshot is painted at once and cells above it do not change height.
-    Widget callbacks on the kernel's main thread ("Kernel Comms over subshells": disabled), the
-    setting README.md, TEACHING.md and Binder's postBuild give learners: with JupyterLab 4.6's
-    default, ipykernel 7 runs callbacks on a second thread, and a figure redrawn there sometimes
-    reaches the page blank or cut off (seen here about once in 6–10 moves in notebook 09).
+    Only the news and update pop-ups are switched off (they would cover controls in screenshots).
+    Everything else is JupyterLab's default, including "Kernel Comms over subshells" (widget callbacks
+    on a second kernel thread since JupyterLab 4.6) and the notebook's windowing mode: the series'
+    widgets must work in a JupyterLab someone else set up.
     """
     settings = {
         ("apputils-extension", "notification"): {"fetchNews": "false", "checkForUpdates": False},
-        ("apputils-extension", "kernels-settings"): {"commsOverSubshells": "disabled"},
-        ("notebook-extension", "tracker"): {"windowingMode": "none"},
     }
     for (package, plugin), values in settings.items():
         path = settings_dir / "@jupyterlab" / package / f"{plugin}.jupyterlab-settings"
@@ -373,47 +371,69 @@ _JS_CONTROLS = """() => {
     return result;
 }"""
 
-# What a widget cell's outputs show: text, and a hash of every image, table and svg (not the controls).
-_JS_SIGNATURE = """(i) => {
+# The controls of a widget (their readouts change with every move: not part of what the widget shows).
+_CONTROLS = ('.widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-toggle-button, .widget-checkbox, '
+             '.widget-radio, .widget-radio-box, .widget-button, .widget-readout, .widget-text, .widget-textarea')
+
+# What a widget cell's outputs show, not counting its controls: text, and a hash of every image's pixels
+# (so a new picture is seen whether it arrives as a data: or a blob: URL), tables and svgs.
+_JS_SIGNATURE = """async ([i, controls]) => {
     const hash = (s) => { let h = 2166136261; for (let k = 0; k < s.length; k++) { h ^= s.charCodeAt(k); h = Math.imul(h, 16777619); } return (h >>> 0).toString(16) + ':' + s.length; };
     const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
     if (!cell) return null;
-    let outs = [...cell.querySelectorAll('.jp-OutputArea .widget-output')];
-    if (!outs.length) outs = [...cell.querySelectorAll('.jp-OutputArea .jupyter-widgets')];
-    return outs.map(o => o.innerText.trim() + '|' + [...o.querySelectorAll('img')].map(x => 'img ' + hash(x.src)).join(',')
-        + '|' + [...o.querySelectorAll('table, svg')].map(x => x.tagName + ' ' + hash(x.outerHTML)).join(',')).join('\\n');
+    const area = cell.querySelector('.jp-OutputArea');
+    if (!area) return null;
+    const parts = [];
+    for (const img of [...area.querySelectorAll('img')].filter(im => !im.closest(controls))) {
+        try { await img.decode(); } catch (e) { parts.push('img broken'); continue; }
+        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+        if (!c.width || !c.height) { parts.push('img empty'); continue; }
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        let h = 2166136261; for (let k = 0; k < d.length; k += 7) { h ^= d[k]; h = Math.imul(h, 16777619); }
+        parts.push(`img ${c.width}x${c.height}:${(h >>> 0).toString(16)}`);
+    }
+    const clone = area.cloneNode(true);
+    clone.querySelectorAll(controls).forEach(e => e.remove());
+    return clone.innerText.trim() + '|' + parts.join(',') + '|'
+        + [...clone.querySelectorAll('table, svg')].map(x => x.tagName + ' ' + hash(x.outerHTML)).join(',');
 }"""
 
+# The cell's output images (not the controls') that are not a whole figure: transparent pixels (a figure
+# only partly drawn), one colour everywhere, or an image that does not decode.
+_JS_BROKEN = """async ([i, controls]) => {
+    const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+    const out = [];
+    for (const img of [...cell.querySelectorAll('.jp-OutputArea img')].filter(im => !im.closest(controls))) {
+        try { await img.decode(); } catch (e) { out.push('an output image that does not decode'); continue; }
+        const w = img.naturalWidth, h = img.naturalHeight;
+        if (!w || !h) { out.push('an output image of 0 × 0 pixels'); continue; }
+        const c = document.createElement('canvas'); c.width = w; c.height = h;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, w, h).data;
+        let transparent = 0, same = true;
+        for (let k = 0; k < d.length; k += 4) {
+            if (d[k + 3] === 0) transparent++;
+            if (same && (d[k] !== d[0] || d[k + 1] !== d[1] || d[k + 2] !== d[2])) same = false;
+        }
+        if (transparent / (w * h) > 0.01)
+            out.push(`a figure not fully drawn (${Math.round(100 * transparent / (w * h))}% of its ${w} × ${h} pixels transparent, shown blank)`);
+        else if (same) out.push(`a blank figure (all ${w} × ${h} pixels one colour)`);
+    }
+    return out;
+}"""
 
-_JS_IMAGES = """(i) => [...document.querySelectorAll('.jp-Notebook .jp-Cell')[i].querySelectorAll('.jp-OutputArea img')]
-    .map(img => img.src)"""
+_JS_IMAGE_COUNT = """([i, controls]) => [...document.querySelectorAll('.jp-Notebook .jp-Cell')[i]
+    .querySelectorAll('.jp-OutputArea img')].filter(im => !im.closest(controls)).length"""
 
 
 def _broken_images(page, cell):
-    """Output images of the cell that are not a whole figure, as text.
+    """Output images of the cell that are not a whole figure, as text (checked in the page, any image URL).
 
-    matplotlib's figures are opaque, so transparent pixels in an output PNG mean the kernel sent a figure
+    matplotlib's figures are opaque, so transparent pixels in an output image mean the kernel sent a figure
     that was only partly drawn: what the learner sees is a blank area where the figure should be.
     """
-    import matplotlib.image
-
-    problems = []
-    for src in page.evaluate(_JS_IMAGES, cell):
-        head, _, data = src.partition(",")
-        if head != "data:image/png;base64":
-            continue
-        try:
-            rgba = matplotlib.image.imread(io.BytesIO(base64.b64decode(data)), format="png")
-        except (ValueError, OSError) as err:
-            problems.append(f"cell {cell}: an output image that does not decode ({err})")
-            continue
-        if rgba.ndim == 3 and rgba.shape[2] == 4:
-            blank = float((rgba[..., 3] == 0).mean())
-            if blank > 0.01:
-                h, w = rgba.shape[:2]
-                problems.append(f"cell {cell}: a figure not fully drawn ({blank:.0%} of its {w} × {h} pixels "
-                                "transparent, shown blank)")
-    return problems
+    return [f"cell {cell}: {p}" for p in page.evaluate(_JS_BROKEN, [cell, _CONTROLS])]
 
 
 def _left(deadline, cap):
@@ -422,7 +442,7 @@ def _left(deadline, cap):
 
 
 def _signature(page, cell):
-    return page.evaluate(_JS_SIGNATURE, cell)
+    return page.evaluate(_JS_SIGNATURE, [cell, _CONTROLS])
 
 
 _JS_KERNEL_IDLE = """() => {
@@ -504,6 +524,48 @@ def _move(page, control, kind, back_to=None):
         buttons.nth(target).click()
         return index
     control.click()  # a toggle button or a checkbox flips back on a second click
+    return None
+
+
+BURST_STEPS = 4
+BURST_GAP_MS = 60  # a teacher dragging a slider: four steps in a quarter of a second
+
+
+def _burst(page, cell, id_, kind):
+    """Move a control BURST_STEPS steps in quick succession; returns its state before and after."""
+    start = _state(page, id_)
+    control = _control(page, cell, id_)
+    control.scroll_into_view_if_needed()
+    for step in range(BURST_STEPS):
+        control = _control(page, cell, id_)
+        if kind == "slider":
+            if step == 0:
+                vertical = control.evaluate("h => !!h.closest('.widget-vslider')")
+                now, top = control.evaluate(
+                    "h => [Number(h.getAttribute('aria-valuenow')), Number(h.getAttribute('aria-valuemax'))]")
+                key = ("ArrowUp" if vertical else "ArrowRight") if now < top else ("ArrowDown" if vertical else "ArrowLeft")
+                control.focus()
+            control.press(key)
+        else:
+            _move(page, control, kind)  # one step forward (a dropdown's next option, the next button, a click)
+        page.wait_for_timeout(BURST_GAP_MS)
+    return start, _state(page, id_)
+
+
+def _wait_steady(page, cell, deadline):
+    """The cell's output signature once the kernel is idle and it holds still over three polls."""
+    end = min(time.monotonic() + CONTROL_TIMEOUT, deadline)
+    last, steady = None, 0
+    while time.monotonic() < end:
+        now = _signature(page, cell)
+        if now == last and page.evaluate(_JS_KERNEL_IDLE):
+            steady += 1
+            if steady >= 3:
+                return now
+        else:
+            steady = 0
+        last = now
+        time.sleep(0.25)
     return None
 
 
@@ -600,6 +662,23 @@ def test_widgets_render_and_respond(lab, browser, report, clock, name):
                     moved["back"] = True
                 result["moved"].append(moved)
                 last_moved = moved
+            # bursts: the first control of the widget, BURST_STEPS quick steps, twice; the last value must be
+            # drawn, whole, and the figure must still be there
+            if controls:
+                ctl = controls[0]
+                for _ in range(2):
+                    before = _signature(page, cell)
+                    images = page.evaluate(_JS_IMAGE_COUNT, [cell, _CONTROLS])
+                    was, now = _burst(page, cell, ctl["id"], ctl["kind"])
+                    what = f"cell {cell}: {ctl['kind']} '{ctl['label']}' moved {BURST_STEPS} steps quickly ({was!r} to {now!r})"
+                    after = (_wait_for_change(page, cell, before, deadline) if now != was
+                             else _wait_steady(page, cell, deadline))
+                    assert after is not None, f"{name}: after the {what}: the output did not settle on a new picture"
+                    broken = _broken_images(page, cell)
+                    assert not broken, f"{name}: after the {what}: {broken}"
+                    left = page.evaluate(_JS_IMAGE_COUNT, [cell, _CONTROLS])
+                    assert left >= images, f"{name}: after the {what}: {images - left} figure(s) missing"
+                    result.setdefault("bursts", []).append({"cell": cell, "label": ctl["label"], "from": was, "to": now})
             problems = page.evaluate(_JS_PROBLEMS)
             assert not problems, f"{name}: after moving the controls of cell {cell}: {problems}; page errors: {page_errors}"
             if last_moved is not None:  # the widget as it looks after its last control moved

@@ -10,6 +10,7 @@ drawn coordinate by coordinate, so a larger d_k keeps the first coordinates of a
 moving the d_k slider lengthens the same vectors instead of drawing new ones.
 """
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -23,6 +24,8 @@ from ..show.style import LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_
 
 __all__ = [
     "key_labels",
+    "live_scaling_view",
+    "live_temperature_view",
     "NAIVE_TITLE",
     "plot_jacobians",
     "plot_naive_vs_stable",
@@ -450,3 +453,81 @@ def _tau_text(tau):
     """τ printed short: 0.25, 1, 2, 10."""
     text = f"{float(tau):.2f}".rstrip("0").rstrip(".")
     return text if text else "0"
+
+
+# ---------------------------------------------------------------- the widgets' live views (helpers.show.live)
+
+
+def live_scaling_view(d_k_control, T=8, seed=0, n_pairs=2000, score_range=70.0, width=880, height=380):
+    """The d_k slider's view, redrawn in place (notebook 03): what plot_scaling_view draws, in 880 × 380 px.
+
+    Left, the scores of n_pairs random pairs q · k, raw and divided by √d_k (histograms on fixed
+    bins); then the softmax of one query's row of T scores, unscaled and scaled. d_k_control is an
+    ipywidgets control whose value is d_k. Each d_k's samples are drawn once (moving back is instant).
+    Returns the helpers.LiveFigure, connected: show it under the control.
+    """
+    from ..show.live import LiveBars, LiveFigure, live_fonts
+
+    live = LiveFigure(width=width, height=height)
+    fig = live.figure
+    hist_ax, raw_ax, scaled_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 1, 1]})
+    fig.subplots_adjust(left=0.09, right=0.99, bottom=0.13, top=0.80, wspace=0.32)
+    bins = np.linspace(-score_range, score_range, 71)
+    zeros = np.zeros(len(bins) - 1)
+    raw_hist = hist_ax.stairs(zeros, bins, fill=True, color=RAW_COLOUR, alpha=0.75, label="q · k")
+    scaled_hist = hist_ax.stairs(zeros, bins, fill=True, color=SCALED_COLOUR, alpha=0.75, label="q · k / √d_k")
+    legend = hist_ax.legend(loc="upper left", fontsize=9, frameon=False)
+    hist_ax.set_xlim(-score_range, score_range)
+    # divided by √d_k the scores keep a spread of about 1 at every d_k: that peak fixes the y-axis once
+    hist_ax.set_ylim(0, 1.35 * np.histogram(score_samples(1, n_pairs, seed), bins=bins)[0].max())
+    hist_ax.set_xlabel("score")
+    hist_ax.set_ylabel(f"count (of {n_pairs} pairs)")
+    hist_ax.spines[["top", "right"]].set_visible(False)
+    live_fonts(hist_ax)
+    labels = key_labels(T)
+    raw_bars = LiveBars(raw_ax, colour=RAW_COLOUR, write_values=False, live=live)
+    scaled_bars = LiveBars(scaled_ax, colour=SCALED_COLOUR, ylabel=None, write_values=False, live=live)
+    fig.suptitle("raw scores spread like √d_k; divided by √d_k they keep a spread of about 1", fontsize=12)
+    live.animate(raw_hist, scaled_hist, legend, hist_ax.title)  # the rest is drawn once
+
+    @functools.lru_cache(maxsize=64)
+    def draws(d_k):  # (n_pairs,) scores of random pairs and one row of T scores
+        return score_samples(d_k, n_pairs, seed), scaling_demo(d_k, T, seed)
+
+    def update(d_k):
+        samples, demo = draws(d_k)
+        scaled = samples / math.sqrt(d_k)  # (n_pairs,)
+        raw_hist.set_data(np.histogram(np.clip(samples, -score_range, score_range), bins=bins)[0])
+        scaled_hist.set_data(np.histogram(scaled, bins=bins)[0])
+        legend.get_texts()[0].set_text(f"q · k   (std {format_number(np.std(samples))})")
+        legend.get_texts()[1].set_text(f"q · k / √d_k   (std {format_number(np.std(scaled))})")
+        hist_ax.title.set_text(f"scores of random pairs, d_k = {d_k} (√d_k = {format_number(math.sqrt(d_k))})")
+        raw_bars.show(demo.weights_raw, labels, title=f"unscaled: largest {format_number(demo.weights_raw.max())}")
+        scaled_bars.show(demo.weights_scaled, labels,
+                         title=f"scaled: largest {format_number(demo.weights_scaled.max())}")
+
+    return live.connect(update, d_k=d_k_control)
+
+
+def live_temperature_view(scores, tau_control, labels=None, width=640, height=360):
+    """The τ slider's view, redrawn in place (notebook 04): softmax(scores / τ) as bars, 1/T dashed.
+
+    scores: one row (T,); tau_control: an ipywidgets control whose value is τ > 0. Returns the
+    helpers.LiveFigure, connected: show it under the control.
+    """
+    from ..show.live import LiveBars, LiveFigure
+
+    s = as_float_array(scores, "scores", ndim=1, allow_neg_inf=True)
+    labels = _key_names(labels, s.shape[0])
+    T = s.shape[0]
+    live = LiveFigure(width=width, height=height)
+    ax = live.figure.add_subplot()
+    live.figure.subplots_adjust(left=0.11, right=0.98, bottom=0.17, top=0.9)
+    bars = LiveBars(ax, xlabel="key word j", live=live)
+    line = ax.axhline(1.0 / T, color="#555555", ls="--", lw=1.5)
+    ax.legend([line], [f"uniform: 1/{T}"], loc="upper left", frameon=False, fontsize=10)
+
+    def update(tau):
+        bars.show(temperature_softmax(s, tau), labels, title=f"τ = {_tau_text(tau)}")
+
+    return live.connect(update, tau=tau_control)

@@ -13,6 +13,7 @@ from ..core import attention_scores, causal_mask, scaled_dot_product_attention, 
 
 __all__ = [
     "CONVENTIONS",
+    "live_mask_view",
     "mask_as",
     "mask_from",
     "mask_view",
@@ -119,3 +120,26 @@ def _check_convention(convention):
     """ValueError unless `convention` is one of CONVENTIONS."""
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+
+
+def live_mask_view(examples, example_control, causal_control, order_control, width=560, height=480):
+    """The mask widget's view, redrawn in place (notebook 06): the weights A from mask_view as a heatmap,
+    causal mask on or off, before or after the softmax, and the row sums under it.
+
+    examples maps a menu name to (words, Q, K, V); the controls' values are a name of examples, the
+    mask on (bool) and "before" / "after". Returns the helpers.LiveFigure, connected.
+    """
+    from ..show.live import LiveFigure, LiveHeatmap
+
+    live = LiveFigure(width=width, height=height, text_lines=1)
+    live.figure.subplots_adjust(left=0.18, right=0.86, bottom=0.17, top=0.93)
+    heat = LiveHeatmap(live.figure.add_subplot(), xlabel="key word j", ylabel="query word i",
+                       colorbar_label="weight", live=live)
+
+    def update(example, causal, order):
+        words, Q, K, V = examples[example]
+        A, title = mask_view(Q, K, V, causal=causal, order=order)  # (T, T)
+        heat.show(A, words, words, title=title)
+        return "row sums: " + str(np.round(A.sum(axis=-1), 2))
+
+    return live.connect(update, example=example_control, causal=causal_control, order=order_control)

@@ -31,6 +31,7 @@ __all__ = [
     "head_counts",
     "head_explorer",
     "heads_config",
+    "heads_count_explorer",
     "heads_table",
     "HeadsConfig",
     "HeadView",
@@ -251,10 +252,11 @@ def show_head(X, tokens, W_q, W_k, W_v, n_heads, head, k=2):
 
 
 def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
-    """A sentence menu and head buttons that redraw show_head in place (notebook 07).
+    """A sentence menu and head buttons that redraw head h's weights in place (notebook 07).
 
     sentence_ids maps a menu label to a helpers.get_sentence id; `sentence` is the label shown
-    first (default: the first one). Returns an ipywidgets.VBox.
+    first (default: the first one). Under the map, the words each word looks at most. The figure is
+    a helpers.LiveFigure (600 × 480 px, redrawn in place). Returns an ipywidgets.VBox.
     """
     import ipywidgets as widgets
 
@@ -272,14 +274,69 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
     # bad shapes or head: ValueError now, not in the widget
     head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)
 
-    def draw(sentence, head):
-        show_head(X_of[sentence], words[sentence], W_q, W_k, W_v, n_heads, head)
+    from ..show.live import LiveFigure, LiveHeatmap
 
     menu = widgets.Dropdown(options=list(sentence_ids), value=sentence, description="sentence",
                             layout=widgets.Layout(width="420px"))
     buttons = widgets.ToggleButtons(options=list(range(int(n_heads))), value=int(head), description="head",
                                     style={"button_width": "42px"})
-    return widgets.VBox([menu, buttons, widgets.interactive_output(draw, {"sentence": menu, "head": buttons})])
+    live = LiveFigure(width=600, height=480)
+    live.figure.subplots_adjust(left=0.17, right=0.87, bottom=0.17, top=0.93)
+    heat = LiveHeatmap(live.figure.add_subplot(), xlabel="key word j", ylabel="query word i",
+                       colorbar_label="weight", live=live)
+
+    def update(sentence, head):  # head h's weights A_h in place, the words each word looks at most under them
+        view = head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)
+        heat.show(view.A, words[sentence], words[sentence], title=f"head {head}: A_{head} (untrained)")
+        return top_attended_table(view.A, words[sentence], k=2)
+
+    live.connect(update, sentence=menu, head=buttons)
+    return widgets.VBox([menu, buttons, live])
+
+
+def heads_count_explorer(T, d_model, counts, n_heads, tokens=None, width=880):
+    """The n_heads slider of notebook 08: the concat diagram, d_head, the weight count and the shape walk.
+
+    Every diagram (helpers.plot_concat_shapes, one per entry of counts) is drawn once, here, when the
+    cell runs; moving the slider only swaps the picture and the text, so a move costs no drawing at
+    all. Returns an ipywidgets.VBox: the slider, the picture (width px wide), the text and table.
+    """
+    import io
+
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    from ..show.diagrams import plot_concat_shapes
+
+    counts = [check_positive_int(c, "n_heads") for c in counts]
+    if n_heads not in counts:
+        raise ValueError(f"n_heads = {n_heads!r} must be one of counts {counts}")
+    pictures, sizes = {}, []
+    for h in counts:
+        c = heads_config(d_model, h)
+        fig = plot_concat_shapes(T, c.n_heads, c.d_head, d_model, tokens=tokens)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=72)
+        sizes.append(fig.get_size_inches())
+        plt.close(fig)  # drawn once at build time, never shown by pyplot
+        pictures[h] = buffer.getvalue()
+    aspect = max(h / w for w, h in sizes)
+    slider = widgets.SelectionSlider(options=counts, value=n_heads, description="n_heads",
+                                     layout=widgets.Layout(width="420px"))
+    image = widgets.Image(format="png", layout=widgets.Layout(
+        width=f"{width}px", height=f"{round(width * aspect)}px", object_fit="contain"))
+    text = widgets.HTML()
+
+    def show(_change=None):  # any thread: two assignments, each a whole picture or a whole text
+        h = slider.value
+        c = heads_config(d_model, h)
+        image.value = pictures[h]
+        text.value = (f'<pre style="margin:0">d_head = {d_model} / {h} = {c.d_head};  weights: {c.total:,}</pre>'
+                      + shape_walk_table(T, d_model, h)._repr_html_())
+
+    show()
+    slider.observe(show, names="value")
+    return widgets.VBox([slider, image, text])
 
 
 def _ordinal(n):

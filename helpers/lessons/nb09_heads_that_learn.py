@@ -57,6 +57,7 @@ __all__ = [
     "head_mask_without",
     "head_roles",
     "init_params",
+    "live_example_view",
     "load_variants",
     "load_weights",
     "loss_and_grads",
@@ -683,3 +684,31 @@ def param_shapes(config):
 def _sizes(config):
     """What the weights' shapes follow from, for an error message."""
     return f"d_model = {config.d_model}, T = {config.T}, vocabulary {len(VOCAB)}"
+
+
+def live_example_view(params, data, n_heads, example_control, head_control, width=520, height=440):
+    """The explorer of notebook 09, redrawn in place: head h's weights on test sequence i, and under them
+    the answers and the model's prediction. The controls' values are i and h. Each sequence is run
+    through the model once (moving back is instant). Returns the helpers.LiveFigure, connected.
+    """
+    import functools
+
+    from ..show.live import LiveFigure, LiveHeatmap
+
+    live = LiveFigure(width=width, height=height, text_lines=1)
+    live.figure.subplots_adjust(left=0.2, right=0.85, bottom=0.15, top=0.93)
+    heat = LiveHeatmap(live.figure.add_subplot(), xlabel="key word j", ylabel="query word i",
+                       colorbar_label="weight", annotate_max=0, live=live)
+
+    @functools.lru_cache(maxsize=64)
+    def example(i):  # words, A (n_heads, T, T), predicted colours (2,)
+        return example_attention(params, data, i, n_heads)
+
+    def update(i, head):
+        words, A, predicted = example(i)
+        heat.show(A[head], words, words, title=f"head {head}, sequence {i}")
+        truth = [COLOURS[c] for c in data.targets[i]]
+        guess = [COLOURS[c] for c in predicted]
+        return f"answers: {truth}   predicted: {guess}"
+
+    return live.connect(update, i=example_control, head=head_control)

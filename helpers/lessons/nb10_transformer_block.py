@@ -24,6 +24,7 @@ __all__ = [
     "feed_forward",
     "init_block_weights",
     "layer_norm",
+    "live_swap_view",
     "permutation_gap",
     "positional_encoding",
     "relu",
@@ -278,3 +279,58 @@ def _check_params(params, x_shape):
             )
     _check_ffn(x_shape, arrays["W_1"], arrays["b_1"], arrays["W_2"], arrays["b_2"])
     return BlockWeights(**arrays)
+
+
+def live_swap_view(X, params, n_heads, tokens, i_control, j_control, position_control, width=840, height=400):
+    """The swap widget of notebook 10, redrawn in place: permutation_gap per token after swapping words
+    i and j, with or without the positional encoding, as bars (the swapped words orange).
+
+    The controls' values are i, j (word indices) and add_position (bool). Each swap's gaps are computed
+    once (moving back is instant). The y-axis starts at 0 … 2 and only ever grows, so bars can be
+    compared from one swap to the next. Returns the helpers.LiveFigure, connected.
+    """
+    import functools
+
+    from ..show.live import LiveFigure, live_fonts
+
+    X = as_float_array(X, "X", ndim=2)
+    T = X.shape[0]
+    tokens = [str(t) for t in tokens]
+    if len(tokens) != T:
+        raise ValueError(f"tokens has {len(tokens)} entries but X of shape {X.shape} has T = {T} rows")
+    live = LiveFigure(width=width, height=height)
+    ax = live.figure.add_subplot()
+    live.figure.subplots_adjust(left=0.09, right=0.98, bottom=0.22, top=0.9)
+    bars = ax.bar(range(T), np.zeros(T), color="#0072B2")
+    ax.set_xticks(range(T), tokens, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_ylim(0, 2.0)
+    ax.set_ylabel("max |Y_swapped − Y|")
+    ax.spines[["top", "right"]].set_visible(False)
+    note = ax.text(T / 2 - 0.5, 1.0, "", ha="center", fontsize=14)
+    live_fonts(ax, 11)
+    live.animate(*bars, note, ax.title)
+
+    @functools.lru_cache(maxsize=256)
+    def gaps(i, j, add_position):  # (T,)
+        perm = np.arange(T)
+        perm[[i, j]] = perm[[j, i]]  # swap words i and j
+        return permutation_gap(X, params, n_heads, perm, add_position)
+
+    def update(i, j, add_position):
+        gap = gaps(int(i), int(j), bool(add_position))
+        top = 1.1 * float(gap.max())
+        if top > ax.get_ylim()[1]:  # the axis only grows (a full draw, once)
+            ax.set_ylim(0, top)
+        for t, (bar, g) in enumerate(zip(bars, gap)):
+            bar.set_height(g)
+            bar.set_color("#D55E00" if t in (i, j) else "#0072B2")  # the swapped words: orange
+        pe = "with" if add_position else "no"
+        ax.title.set_text(f'swap "{tokens[i]}" ↔ "{tokens[j]}", {pe} positional encoding')
+        if gap.max() < 1e-4:
+            why = "the same sentence" if tokens[i] == tokens[j] else "the outputs moved with the words"
+            note.set(text=f"every gap < 1e-4:\n{why}", y=0.5 * ax.get_ylim()[1])
+        else:
+            note.set_text("")
+
+    return live.connect(update, i=i_control, j=j_control, add_position=position_control)
+

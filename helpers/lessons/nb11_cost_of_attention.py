@@ -27,6 +27,7 @@ from .._validate import as_bool_mask, as_float_array, check_positive_int
 __all__ = [
     "attention_memory_bytes",
     "blocked_attention",
+    "live_memory_view",
     "online_softmax",
     "peak_memory",
     "running_max_and_sum",
@@ -212,3 +213,46 @@ def time_it(fn, *args, repeats=3, **kwargs):
         fn(*args, **kwargs)
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def live_memory_view(T_control, block_control, d_v=64, width=600, height=400):
+    """The memory widget of notebook 11, redrawn in place: attention_memory_bytes, full vs blocked, as two
+    bars on a FIXED logarithmic axis (from 1 KB to the largest T's full memory), so that doubling T
+    visibly raises the full bar by a factor 4 and the blocked one by about 2. The controls' values are
+    T and the block size; T_control.options gives the largest T. Returns the helpers.LiveFigure, connected.
+    """
+    from ..show.live import LiveFigure, live_fonts
+
+    live = LiveFigure(width=width, height=height)
+    ax = live.figure.add_subplot()
+    live.figure.subplots_adjust(left=0.15, right=0.97, bottom=0.08, top=0.9)
+    floor = 2**10
+    top = max(attention_memory_bytes(T, 1, d_v, 4)[0] for T in T_control.options)
+    ax.set_yscale("log")
+    ax.set_ylim(floor, 8 * top)
+    ticks = [2**k for k in range(10, int(math.log2(8 * top)) + 1, 10)]  # 1 KB, 1 MB, 1 GB, …
+    ax.set_yticks(ticks, [_byte_text(t) for t in ticks])
+    ax.minorticks_off()
+    ax.set_ylabel("memory, counted (log scale)")
+    bars = ax.bar(["full", "blocked"], [1, 1], bottom=floor, color=["#D55E00", "#0072B2"], width=0.6)
+    texts = [ax.text(k, floor, "", ha="center", va="bottom", fontsize=13) for k in range(2)]
+    ax.spines[["top", "right"]].set_visible(False)
+    live_fonts(ax, 12)
+    live.animate(*bars, *texts, ax.title)
+
+    def update(T, block_size):
+        full, blocked = attention_memory_bytes(T, block_size=block_size, d_v=d_v, itemsize=4)
+        for bar, text, size in zip(bars, texts, (full, blocked)):
+            bar.set_height(size - floor)
+            text.set(text=_byte_text(size), y=size * 1.2)
+        ax.title.set_text(f"T = {T}, block = {min(block_size, T)}: full / blocked = {full / blocked:.1f}×")
+
+    return live.connect(update, T=T_control, block_size=block_control)
+
+
+def _byte_text(n):
+    """1024 -> '1 KB', 3 * 2**20 -> '3 MB' (binary units, 3 significant digits)."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"

@@ -392,25 +392,35 @@ def test_show_head_draws_and_returns_the_head(monkeypatch):
     assert shown[0].column("query word i") == ["a", "b", "c", "d"]
 
 
-def test_head_explorer_redraws_the_chosen_sentence_and_head(monkeypatch):
+def test_head_explorer_redraws_the_chosen_sentence_and_head():
+    """The live figure shows head_attention's A for the chosen sentence and head, with its words as ticks."""
     import helpers
-    import helpers.lessons.nb07_eight_heads as heads_module
 
-    calls = []
-    monkeypatch.setattr(heads_module, "show_head", lambda X, tokens, *rest: calls.append((tokens, rest[-1])))
     W_q, W_k, W_v, _ = weights(0, 8)
     ids = {"first": "action_gets_results", "second": "keys_sarah"}
     box = head_explorer(ids, W_q, W_k, W_v, 4, sentence="second", head=3)
-    menu, buttons, _ = box.children
+    menu, buttons, live = box.children
     assert list(menu.options) == ["first", "second"] and menu.value == "second"
     assert list(buttons.options) == [0, 1, 2, 3] and buttons.value == 3
     sarah = list(helpers.get_sentence("keys_sarah").tokens)
     action = list(helpers.get_sentence("action_gets_results").tokens)
-    assert calls[-1] == (sarah, 3)  # drawn once on creation
+    ax = live.figure.axes[0]
+
+    def shown(words, head):
+        A = helpers.head_attention(helpers.embed(words, 8), W_q, W_k, W_v, 4, head).A
+        np.testing.assert_allclose(ax.images[0].get_array(), A)
+        assert [t.get_text() for t in ax.get_yticklabels()] == words
+        assert ax.title.get_text() == f"head {head}: A_{head} (untrained)"
+
+    assert live.draws == 1
+    shown(sarah, 3)  # drawn once on creation
     buttons.value = 1
-    assert calls[-1] == (sarah, 1)
+    assert live.wait(20)
+    shown(sarah, 1)
     menu.value = "first"
-    assert calls[-1] == (action, 1)
+    assert live.wait(20)
+    shown(action, 1)
+    assert "<table" in live.text.value  # the words each word looks at most, under the map
 
 
 def test_head_explorer_rejects_bad_input():
