@@ -12,10 +12,13 @@ The notebooks keep each exercise solution in a markdown cell that Run All never 
 
     </details>
 
-These tests find every such block in every notebook, run its code in a fresh namespace (numpy
-as `np`, `math` and `helpers` imported, working directory notebooks/, as in JupyterLab) and
-assert that the checker it ends with reports a pass: it returns True, or prints "✔ Correct"
-and no "✘ Not yet". They also fail when a notebook still has an exercise (a code cell calling a
+These tests find every such block in every notebook, run its code as a learner would paste it
+under the exercise, and assert that the checker it ends with reports a pass: it returns True (the
+value of the last expression, or of the name its last line assigns, e.g. `passed = check_…(…)`),
+or prints "✔ Correct", and prints no "✘". The namespace is fresh: numpy as `np`, `math` and
+`helpers` imported, then the notebook's own import statements and the exercise's starter cells
+(the code cells just above the block, e.g. `keys_text = …`) are run, working directory
+notebooks/ as in JupyterLab; nothing else of the notebook runs. They also fail when a notebook still has an exercise (a code cell calling a
 `check_…` function) whose checker no solution block calls, or when a solution is still an
 executed code cell (a code cell calling a checker whose stored output says "Correct", or one
 hidden by collapsing its source): Run All would run it and show its verdict right under the
@@ -109,8 +112,36 @@ def _all_blocks():
     return params
 
 
-def run_solution(code, cwd):
-    """Run a solution's code as a learner would paste it; return (value of its last expression, printed text)."""
+def notebook_imports(nb):
+    """The import statements of the notebook's code cells, as one block of code."""
+    lines = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(_source(cell))
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(dict.fromkeys(lines))
+
+
+def starter_code(nb, block_cell):
+    """The code cells just above a solution block (its exercise: the starter and the learner's check)."""
+    cells, k = [], block_cell - 1
+    while k >= 0 and nb["cells"][k]["cell_type"] == "markdown":
+        k -= 1
+    while k >= 0 and nb["cells"][k]["cell_type"] == "code":
+        cells.insert(0, _source(nb["cells"][k]))
+        k -= 1
+    return cells
+
+
+def run_solution(code, cwd, setup=()):
+    """Run setup code (silently), then the solution's code; return (its result, the text the solution printed).
+
+    The result is the value of the last line when it is an expression, or of the name it assigns.
+    """
     import math
 
     import numpy as np
@@ -118,20 +149,28 @@ def run_solution(code, cwd):
     import helpers
 
     tree = ast.parse(code)
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    last = tree.body[-1] if tree.body else None
+    result_name = None
+    if isinstance(last, ast.Expr):
+        tree.body[-1] = ast.Assign(targets=[ast.Name("_solution_result", ast.Store())], value=last.value)
+        ast.fix_missing_locations(tree)
+        result_name = "_solution_result"
+    elif isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], ast.Name):
+        result_name = last.targets[0].id
     namespace = {"__name__": "__main__", "np": np, "math": math, "helpers": helpers}
     out = io.StringIO()
     old = os.getcwd()
     try:
         os.chdir(cwd)
+        with contextlib.redirect_stdout(io.StringIO()):
+            for k, piece in enumerate(setup):
+                exec(compile(piece, f"<setup {k}>", "exec"), namespace)  # noqa: S102 - the repository's own cells
+        namespace.pop(result_name, None)
         with contextlib.redirect_stdout(out):
             exec(compile(tree, "<solution>", "exec"), namespace)  # noqa: S102 - the repository's own solutions
-            value = eval(compile(last, "<solution>", "eval"), namespace) if last is not None else None  # noqa: S307
     finally:
         os.chdir(old)
-    return value, out.getvalue()
+    return namespace.get(result_name), out.getvalue()
 
 
 def test_solution_blocks_are_found():
@@ -153,8 +192,9 @@ def test_solution_passes_its_checker(path, cell, code):
         f"{path.name} cell {cell}: the solution block must end with its checker call; it ends with {lines[-1:]}")
     import matplotlib.pyplot as plt
 
+    nb = _load(path)
     try:
-        value, printed = run_solution(code, path.parent)
+        value, printed = run_solution(code, path.parent, [notebook_imports(nb), *starter_code(nb, cell)])
     finally:
         plt.close("all")
     failed = [m for m in FAIL_MARKS if m in printed]
