@@ -4,7 +4,7 @@
     python benchmarks/bench_scaling.py --T 1024 2048 --block-size 64 --repeats 5
 
 Full: helpers.scaled_dot_product_attention, which holds the (T, T) weights A.
-Blocked: helpers.blocked.blocked_attention, keys in blocks with an online softmax.
+Blocked: helpers.blocked_attention, keys in blocks with an online softmax.
 Time is the best of --repeats runs (wall clock); peak memory is measured with tracemalloc
 (numpy reports its buffers to it) and counts only what the call allocates, not Q, K, V.
 Timings depend on the machine and its load; the memory columns do not.
@@ -15,8 +15,7 @@ import sys
 
 import numpy as np
 
-from helpers import scaled_dot_product_attention
-from helpers.blocked import blocked_attention, peak_memory, time_it
+from helpers import blocked_attention, peak_memory, scaled_dot_product_attention, time_it
 
 MB = 2**20
 

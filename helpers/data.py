@@ -15,6 +15,27 @@ from typing import NamedTuple
 
 import numpy as np
 
+__all__ = [
+    "DATA_DIR",
+    "embed",
+    "embedding_sizes",
+    "EMBEDDINGS_PATTERN",
+    "ENV_VAR",
+    "get_sentence",
+    "load_embeddings",
+    "load_sentences",
+    "load_vocab",
+    "load_worked_example",
+    "Relationship",
+    "Sentence",
+    "SENTENCES_FILE",
+    "TOKEN_PATTERN",
+    "tokenize",
+    "VOCAB_FILE",
+    "WORKED_EXAMPLE_FILE",
+    "WorkedExample",
+]
+
 ENV_VAR = "ATTENTION_SERIES_DATA"
 SENTENCES_FILE = "sentences.json"
 VOCAB_FILE = "vocab.json"

@@ -4,6 +4,14 @@ import importlib
 import importlib.metadata
 import sys
 
+__all__ = [
+    "check_environment",
+    "environment_ok",
+    "MIN_PYTHON",
+    "REQUIREMENTS",
+    "version_at_least",
+]
+
 # (import name or None, distribution name, lowest version the series was tried with).
 # The notebooks import the first three, so the check imports them too; the tools
 # (JupyterLab, nbval, pytest) are only looked up, which is much faster than importing them.

@@ -221,3 +221,32 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
 def _as_list(x):
     """Nested Python lists of floats, whatever came in (list or numpy array)."""
     return x.tolist() if isinstance(x, np.ndarray) else x
+
+
+def loop_step(Q, K, V, i, allowed=None):
+    """Reference: score_j = Σ_d q_i[d] k_j[d]; /√d_k; softmax with math.exp; weighted_j = a_j v_j; z = Σ_j."""
+    Q, K, V = (np.asarray(M, dtype=np.float64).tolist() for M in (Q, K, V))
+    T, d_k, d_v = len(K), len(K[0]), len(V[0])
+    score = []
+    for j in range(T):
+        total = 0.0
+        for d in range(d_k):
+            total += Q[i][d] * K[j][d]
+        score.append(total)
+    scaled = [s / math.sqrt(d_k) for s in score]
+    if allowed is not None:
+        scaled = [s if allowed[j] else -math.inf for j, s in enumerate(scaled)]
+    finite = [s for s in scaled if s != -math.inf]
+    if finite:
+        m = max(finite)
+        e = [math.exp(s - m) if s != -math.inf else 0.0 for s in scaled]
+        total = sum(e)
+        weights = [x / total for x in e]
+    else:
+        weights = [0.0] * T
+    weighted = [[weights[j] * V[j][c] for c in range(d_v)] for j in range(T)]
+    z = [0.0] * d_v
+    for j in range(T):
+        for c in range(d_v):
+            z[c] += weighted[j][c]
+    return {"score": score, "scaled": scaled, "weights": weights, "weighted": weighted, "z": z}

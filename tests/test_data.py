@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import helpers.data as hd
-from helpers.data import (
+from helpers import (
     DATA_DIR,
     Relationship,
     Sentence,

@@ -2,7 +2,11 @@
 
 import pytest
 
-from helpers.environment import check_environment, environment_ok, version_at_least
+from helpers import (
+    check_environment,
+    environment_ok,
+    version_at_least,
+)
 
 
 @pytest.mark.parametrize(

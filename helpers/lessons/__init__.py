@@ -1,0 +1,13 @@
+"""Code that serves one notebook (or a notebook and its sequel), in a module named after it.
+
+    nb03_scores_and_scaling   notebooks 03, 04: the variance of q · k, saturation, temperature, their figures
+    nb06_causal_attention     notebook 06: mask conventions, the wrong order (softmax, then mask), the mask toggle
+    nb07_eight_heads          notebooks 07, 08: one head, the number of heads, the shape walk, W_O head by head
+    nb09_heads_that_learn     notebook 09: the tiny model trained in numpy, its analysis and stored weights
+    nb10_transformer_block    notebook 10: positional encoding, layer norm, feed-forward, the encoder block
+    nb11_cost_of_attention    notebook 11: online softmax, blocked attention, memory and time
+
+Notebooks reach every public name here as helpers.X.
+"""
+
+__all__ = []

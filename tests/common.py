@@ -1,0 +1,59 @@
+from helpers import (
+    Config,
+    init_params,
+)
+
+
+import numpy as np
+
+
+def run(check, fn, capsys):
+    """Call a check; return (its result, what it printed)."""
+    result = check(fn)
+    out = capsys.readouterr().out
+    return result, out
+
+
+def assert_passes(check, fn, capsys):
+    result, out = run(check, fn, capsys)
+    assert result is True, out
+    assert out.startswith("✅"), out
+    assert len(out.strip().splitlines()) == 1, out
+
+
+def assert_fails(check, fn, capsys, phrase):
+    result, out = run(check, fn, capsys)
+    assert result is False, out
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("❌"), out
+    assert len(lines) == 3, out
+    assert lines[1].startswith("What is wrong: "), out
+    assert lines[2].startswith("Hint: "), out
+    assert phrase in out, f"expected {phrase!r} in:\n{out}"
+    assert "Traceback" not in out and "0x" not in out, out
+    return out
+
+
+def swap(M):
+    return np.swapaxes(M, -1, -2)
+
+
+def stable_softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------- forward, against loops
+
+
+def small_model(d_model=8, n_heads=2, seed=0):
+    """Untrained float64 weights with a non-zero readout bias, so every gradient is non-trivial."""
+    params = init_params(Config(d_model=d_model, n_heads=n_heads, seed=seed))
+    params["b_r"] = np.random.default_rng(seed + 50).standard_normal(params["b_r"].shape)
+    return params
+
+
+# A hand-checkable example with d_k = 4 (so √d_k = 2) and d_v = 2.
+Q4 = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 2.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+K4 = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+V4 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
