@@ -71,6 +71,9 @@ __version__ = "0.1.0"
 _LAZY = {
     # show.style
     "CLASSROOM_RC": "show.style",
+    "MAX_FIGURE_WIDTH": "show.style",
+    "MAX_HEATMAP_HEIGHT": "show.style",
+    "fit_figsize": "show.style",
     "DIVERGING_CMAPS": "show.style",
     "FONT_SIZE": "show.style",
     "LABEL_SIZE": "show.style",
@@ -97,7 +100,10 @@ _LAZY = {
     "plot_sentence_links": "show.diagrams",
     "plot_transformer_block": "show.diagrams",
     # show.tables
+    "FIT_WIDTH_PX": "show.tables",
     "STEPS": "show.tables",
+    "table_min_width_px": "show.tables",
+    "text_width_px": "show.tables",
     "Table": "show.tables",
     "matrix_table": "show.tables",
     "qkv_table": "show.tables",
