@@ -102,7 +102,7 @@ _JS_INSPECT = """() => {
             const el = n.parentElement;
             if (!el || el.closest('.jp-InputArea-editor, summary')) continue;  // code the learner reads is not a verdict
             const verdict = /✔|✅|Correct!/.test(text);
-            const answer = /^\\s*\\*?Answer:/.test(text) || (el.tagName === 'EM' && /^Answer:?$/.test(text.trim()));
+            const answer = /^\\s*\\*?Answer:/.test(text) || (el.tagName === 'EM' && /^Answer:$/.test(text.trim()));
             if ((verdict || answer) && shown(el) && !inClosedDetails(el))
                 res.giveaways.push({cell: i, what: verdict ? 'verdict' : 'answer', text: text.trim().slice(0, 120)});
         }
