@@ -263,12 +263,12 @@ def plot_scaling_view(d_k, T=8, seed=0, n_pairs=2000, score_range=70.0):
     ax.set_xlim(-score_range, score_range)
     ax.set_xlabel("score", fontsize=LABEL_SIZE)
     ax.set_ylabel(f"count (of {n_pairs} random pairs)", fontsize=LABEL_SIZE)
-    ax.set_title(f"scores of random pairs,\nd_k = {d_k}", fontsize=TITLE_SIZE)
+    ax.set_title("q · k of random pairs", fontsize=TITLE_SIZE)
     ax.legend(loc="upper left", fontsize=TICK_SIZE - 1)
     ax.spines[["top", "right"]].set_visible(False)
     plot_softmax_rows(demo, axes=axes[1:])
     for a, w, name in ((axes[1], demo.weights_raw, "unscaled"), (axes[2], demo.weights_scaled, "scaled")):
-        a.set_title(f"{name}:\nlargest weight {format_number(w.max())}", fontsize=TITLE_SIZE)
+        a.set_title(f"{name}: max {format_number(w.max())}", fontsize=TITLE_SIZE)
     fig.suptitle(f"d_k = {d_k}: raw scores spread like √d_k = {format_number(math.sqrt(d_k))};\n"
                  f"divided by √d_k they keep a spread of about 1", fontsize=SUPTITLE_SIZE)
     return fig
@@ -318,7 +318,7 @@ def plot_saturation(result):
     axes[1].axhline(0.25, color="#555555", ls=":", lw=1.5)
     axes[1].text(d[0], 0.255, "largest possible: 1/4", fontsize=TICK_SIZE, color="#555555", va="bottom")
     axes[0].legend(loc="lower right", fontsize=TICK_SIZE)
-    fig.suptitle("Without / √d_k the softmax saturates as d_k grows (mean over random queries, 8 keys)",
+    fig.suptitle("Without / √d_k the softmax saturates as d_k grows\n(mean over random queries, 8 keys)",
                  fontsize=SUPTITLE_SIZE)
     return fig
 

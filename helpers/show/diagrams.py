@@ -52,7 +52,7 @@ def plot_matrix_product(terms, ops=None, title=None, row_labels=None, annotate=N
     gap_in = 0.9  # room for an operator, in inches
     widths = [_display(M.shape[1]) for M in mats]
     heights = [_display(M.shape[0]) for M in mats]
-    scale = min((10.2 - gap_in * (n - 1)) / sum(widths), 5.5 / max(heights), 0.85)  # inches per cell; ≤ 11.4 in wide
+    scale = min((9.6 - gap_in * (n - 1)) / sum(widths), 5.5 / max(heights), 0.85)  # inches per cell; ≤ 11.4 in wide
     gap = gap_in / scale
     total_w = sum(widths) + gap * (n - 1)
     total_h = max(heights)
