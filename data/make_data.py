@@ -177,7 +177,8 @@ def build_sentences():
         out.append(dict(id=spec["id"], seed=spec["seed"], text=spec["text"], tokens=tokens, relationships=rels))
     return dict(
         note=(
-            "Example sentences of the lecture material (seeds 001 and 002). tokens: the words of text, "
+            "Example sentences of the lecture material (seed: \"001\" the Analytics Vidhya slides, \"002\" the NIT "
+            "Sikkim lecture). tokens: the words of text, "
             "punctuation dropped, case kept. relationships: pairs the slides point out, as indices into "
             "tokens; source is the word that looks, target the word it should find."
         ),

@@ -99,7 +99,7 @@ def tokenize(text):
 
 
 def load_sentences(data_dir=None):
-    """The example sentences of seeds 001 and 002 from sentences.json, validated (notebooks 00, 01)."""
+    """The example sentences of the Analytics Vidhya slides and the NIT Sikkim lecture, validated (notebooks 00, 01)."""
     path = _data_path(data_dir, SENTENCES_FILE)
     doc = _read_json(path)
     if not isinstance(doc, dict):

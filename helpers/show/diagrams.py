@@ -195,8 +195,8 @@ ROADMAP = (
     (3, "scores and scaling", r"$q_i \cdot k_j \; / \, \sqrt{d_k}$"),
     (4, "softmax", "weights that sum to 1"),
     (5, "weighted sum", r"$z_i = \Sigma_j\, a_{ij}\, v_j$"),
-    (6, "causal attention", "no looking ahead"),
-    (7, "eight heads", r"$Z_0$ … $Z_7$"),
+    (6, "causal attention", "mask inside each head"),
+    (7, "eight heads", r"$Z^0$ … $Z^7$"),
     (8, "concat and $W_O$", r"concat · $W_O$ = $Z_f$"),
     (9, "heads that learn", "train, then ablate"),
     (10, "transformer block", "residual, norm, FFN"),
@@ -205,7 +205,7 @@ ROADMAP = (
 
 
 def plot_roadmap(highlight=None):
-    """The series as a road map: the slides' pipeline 01 → 08, then where the slides point next (notebook 00).
+    """The road map: the slides' pipeline 01 → 08 (06 a decoder-only branch), then 09 … 11 (notebook 00).
 
     `highlight` is a notebook number (0 … 11) to emphasise, e.g. the notebook it is shown in.
     """
@@ -246,13 +246,22 @@ def plot_roadmap(highlight=None):
         ax.add_patch(FancyArrowPatch(xy_from, xy_to, arrowstyle=style, mutation_scale=22, lw=2.2, color="#333333",
                                      shrinkA=0, shrinkB=0, **kw))
 
-    # the slides' pipeline, 01 … 08, in two rows of four read left to right
-    for idx, n in enumerate(range(1, 9)):
-        r, k = divmod(idx, ncols)
-        box(n, pos(k), rows_y[r], core=True)
-        if k < ncols - 1:
-            y = rows_y[r] - box_h / 2
-            arrow((pos(k) + box_w + 0.06, y), (pos(k + 1) - 0.06, y))
+    # the slides' pipeline, 01 … 05, 07, 08, read left to right; 06 (a decoder's causal mask) is a side branch
+    # at the end of the second row: encoder layers do not mask
+    places = {n: divmod(idx, ncols) for idx, n in enumerate((1, 2, 3, 4, 5, 7, 8, 6))}
+    for n in range(1, 9):
+        r, k = places[n]
+        box(n, pos(k), rows_y[r], core=n != 6)
+    for a, b in ((1, 2), (2, 3), (3, 4), (5, 7), (7, 8)):
+        (r, k), y = places[a], rows_y[places[a][0]] - box_h / 2
+        arrow((pos(k) + box_w + 0.06, y), (pos(places[b][1]) - 0.06, y))
+    # 05 → 06: a dashed branch under 07 and 08, "decoder only"
+    y_low = rows_y[1] - box_h - 0.32
+    x05, x06 = pos(0) + box_w * 0.7, pos(3) + box_w / 2
+    ax.plot([x05, x05, x06], [rows_y[1] - box_h - 0.04, y_low, y_low], color="#333333", lw=2.2, ls=(0, (4, 3)))
+    arrow((x06, y_low), (x06, rows_y[1] - box_h - 0.06))
+    ax.text((x05 + x06) / 2, y_low + 0.05, "decoder only: each head masks its scores", ha="center", va="bottom",
+            fontsize=13, style="italic", color="#333333")
     # from 04 (end of row 1) down and back to 05 (start of row 2)
     y_mid = rows_y[0] - box_h - row_gap / 2
     x_from, x_to = pos(3) + box_w / 2, pos(0) + box_w / 2
@@ -279,7 +288,8 @@ def plot_sentence_links(sentence, title=None, highlight_kind=None):
     """A sentence as a row of tokens with an arc for each relationship the slides point out (notebook 00).
 
     `sentence` is a helpers.data.Sentence (tokens and relationships); arcs go from the source token
-    (the one that needs context, e.g. "they") to its target ("kids"), labelled with the kind.
+    (the one that needs context, e.g. "they") to its target ("kids"), labelled with the kind. Words are
+    numbered from 1 under the boxes, as the text of the series counts them.
     """
     tokens = list(sentence.tokens)
     rels = list(sentence.relationships)
@@ -309,7 +319,7 @@ def plot_sentence_links(sentence, title=None, highlight_kind=None):
                                     facecolor="#fff3d6" if i in involved else "#f2f2f2", edgecolor="#4d4d4d", lw=1.2))
         ax.text(cx, 0.0, tok, ha="center", va="center", fontsize=FONT_SIZE + 1,
                 fontweight="bold" if i in involved else "normal")
-        ax.text(cx, -0.5, str(i), ha="center", va="center", fontsize=TICK_SIZE - 2, color="#666666")
+        ax.text(cx, -0.5, str(i + 1), ha="center", va="center", fontsize=TICK_SIZE - 2, color="#666666")  # words from 1
     top = 0.6
     for rel in rels:
         x0, x1 = xs[rel.source], xs[rel.target]
@@ -418,7 +428,7 @@ def plot_transformer_block(norm_first=False, ax=None, title=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 10.5), layout="constrained")
     ax.set_xlim(-5.6, 5.0)
-    ax.set_ylim(-0.7, 12.0)
+    ax.set_ylim(-0.7, 13.3)  # room for the final layer norm of the pre-norm stack (same scale side by side)
     ax.set_aspect("equal")
     ax.set_axis_off()
     w, h, r = 4.4, 0.85, 0.24  # box width, box height, radius of a "+" circle
@@ -449,7 +459,8 @@ def plot_transformer_block(norm_first=False, ax=None, title=None):
     # the block, repeated N times
     ax.add_patch(Rectangle((-3.55, 3.45), 7.1, 7.2, facecolor="#f4f4f4", edgecolor="#666666", lw=1.5, ls="--",
                            zorder=-1))
-    ax.text(3.7, 7.0, "× N\n(N = 6\nin the\npaper)", ha="left", va="center", fontsize=14)
+    n_label = "× N" if norm_first else "× N\n(N = 6\nin the\npaper)"  # the paper's stack is post-norm
+    ax.text(3.7, 7.0, n_label, ha="left", va="center", fontsize=14)
     mha = ("box", "multi-head attention", "#E69F00")
     ffn = ("box", "feed forward", "#56B4E9")
     if norm_first:
@@ -494,6 +505,10 @@ def plot_transformer_block(norm_first=False, ax=None, title=None):
             rotation=90)
     arrow((0, top(len(stages) - 1)), (0, 11.2))
     ax.text(0, 11.5, "Y (T, d_model): input of the next block", ha="center", va="center", fontsize=14)
+    if norm_first:  # pre-norm stacks end with one more layer norm, after the last block only
+        arrow((0, 11.75), (0, 12.6 - h / 2))
+        box(0, 12.6, "final layer norm", "#F0E442")
+        ax.text(w / 2 + 0.15, 12.6, "once, after\nblock N", ha="left", va="center", fontsize=12, color=ink)
     ax.text(-3.45, 10.4, label, ha="left", va="center", fontsize=12, color=ink)
     ax.set_title("One transformer block (Figure 1, encoder side)" if title is None else title)
     return ax

@@ -384,7 +384,9 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
             "k": (vec_header("k vector", d_k), [vec(K[j]) for j in range(T)]),
             "v": (vec_header("v vector", V.shape[1]), [vec(V[j]) for j in range(T)]),
             "score": ("score", [format_number(s, decimals) for s in vals["score"]]),
-            "scaled": (scaled_header(d_k, decimals), [format_number(s, decimals) for s in vals["scaled"]]),
+            # with a mask the column holds the scaled scores AFTER masking (blocked: -inf), and says so
+            "scaled": (scaled_header(d_k, decimals) + (" (masked)" if mask is not None else ""),
+                       [format_number(s, decimals) for s in vals["scaled"]]),
             "softmax": ("softmax", [format_number(a, decimals) for a in vals["weights"]]),
             "weighted": (vec_header("softmax · v", V.shape[1]), [vec(w) for w in vals["weighted"]]),
             "sum": (vec_header("sum", V.shape[1]), [vec(vals["z"]) if j == i else "" for j in range(T)]),

@@ -99,7 +99,7 @@ def test_step_table_bad_input():
 
 def test_step_table_with_a_mask_shows_minus_inf():
     t = step_table(TOKENS, Q4, K4, V4, 0, mask=np.tril(np.ones((3, 3), dtype=bool)))
-    assert t.column("score / 2") == ["0.50", "-inf", "-inf"]
+    assert t.column("score / 2 (masked)") == ["0.50", "-inf", "-inf"]
     assert t.column("softmax") == ["1.00", "0.00", "0.00"]
     assert t.column("sum")[0] == "[1, 0]"
 
