@@ -113,7 +113,7 @@ def _all_blocks():
 
 
 def notebook_imports(nb):
-    """The import statements of the notebook's code cells, as one block of code."""
+    """The top-level import statements of the notebook's code cells, as one block of code."""
     lines = []
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
@@ -122,8 +122,9 @@ def notebook_imports(nb):
             tree = ast.parse(_source(cell))
         except SyntaxError:
             continue
-        lines += [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
-    return "\n".join(dict.fromkeys(lines))
+        lines += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    # each import on its own, optional ones (e.g. torch) may be missing
+    return "\n".join(f"try:\n    {line}\nexcept ImportError:\n    pass" for line in dict.fromkeys(lines))
 
 
 def starter_code(nb, block_cell):
