@@ -222,6 +222,29 @@ _LAZY = {
     "running_max_and_sum": "lessons.nb11_cost_of_attention",
     "time_it": "lessons.nb11_cost_of_attention",
     "timed": "lessons.nb11_cost_of_attention",
+    # lessons.nb12_heads_of_a_real_model
+    "CACHE_SIZE": "lessons.nb12_heads_of_a_real_model",
+    "draw_head": "lessons.nb12_heads_of_a_real_model",
+    "encoder_layer": "lessons.nb12_heads_of_a_real_model",
+    "expected_shapes": "lessons.nb12_heads_of_a_real_model",
+    "figure_png": "lessons.nb12_heads_of_a_real_model",
+    "gelu": "lessons.nb12_heads_of_a_real_model",
+    "KEY_ROLES": "lessons.nb12_heads_of_a_real_model",
+    "key_role_shares": "lessons.nb12_heads_of_a_real_model",
+    "LayerWeights": "lessons.nb12_heads_of_a_real_model",
+    "load_pretrained": "lessons.nb12_heads_of_a_real_model",
+    "load_pronoun_eval": "lessons.nb12_heads_of_a_real_model",
+    "MODEL_DIR_NAME": "lessons.nb12_heads_of_a_real_model",
+    "PRETRAINED_SHA256": "lessons.nb12_heads_of_a_real_model",
+    "PretrainedEncoder": "lessons.nb12_heads_of_a_real_model",
+    "pretrained_explorer": "lessons.nb12_heads_of_a_real_model",
+    "pronoun_baselines": "lessons.nb12_heads_of_a_real_model",
+    "pronoun_head_scores": "lessons.nb12_heads_of_a_real_model",
+    "PronounItem": "lessons.nb12_heads_of_a_real_model",
+    "rank_heads": "lessons.nb12_heads_of_a_real_model",
+    "RunResult": "lessons.nb12_heads_of_a_real_model",
+    "token_index": "lessons.nb12_heads_of_a_real_model",
+    "word_token_indices": "lessons.nb12_heads_of_a_real_model",
     # checks.nb01_embeddings
     "check_x_shape": "checks.nb01_embeddings",
     # checks.nb02_queries_keys_values
@@ -244,6 +267,8 @@ _LAZY = {
     "check_layer_norm": "checks.nb10_transformer_block",
     # checks.nb11_cost_of_attention
     "check_online_softmax": "checks.nb11_cost_of_attention",
+    # checks.nb12_heads_of_a_real_model
+    "check_plug_in": "checks.nb12_heads_of_a_real_model",
 }
 
 __all__ = [

@@ -179,17 +179,20 @@ def _merge(Z):
     return Zt.reshape(*batch, T, n_heads * d_head)  # (..., T, n_heads * d_head)
 
 
-def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
+def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None, *, b_q=None, b_k=None, b_v=None, b_o=None):
     """Multi-head self-attention: Z_f = concat(Z_0 … Z_{h-1}) W_O, with the weights A (notebook 08).
 
     X (..., T, d_model); each W of shape (d_model, d_model), used as X @ W;
     `mask` boolean, broadcastable to (..., T, T) over X's batch axes, shared by every head;
+    optional biases b_q, b_k, b_v, b_o of shape (d_model,), as torch's layer has (Q = X W_q + b_q, …);
     returns Z (..., T, d_model) and A (..., n_heads, T, T).
     """
     X = as_float_array(X, "X", min_ndim=2)
     n_heads = check_positive_int(n_heads, "n_heads")
     *batch, T, d_model = X.shape
     W_q, W_k, W_v, W_o = check_projections(X, {"W_q": W_q, "W_k": W_k, "W_v": W_v, "W_o": W_o})
+    b_q, b_k, b_v, b_o = (_bias(b, name, d_model, X.dtype)
+                          for b, name in ((b_q, "b_q"), (b_k, "b_k"), (b_v, "b_v"), (b_o, "b_o")))
     check_heads_divide(d_model, n_heads, f"X of shape {X.shape}")
     if mask is not None:
         mask = as_bool_mask(mask, (*batch, T, T))  # (..., T, T)
@@ -201,10 +204,29 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, mask=None):
     Q = X2 @ (W_q * scale)  # (batch·T, d_model) @ (d_model, d_model): Q / √d_head
     K = X2 @ W_k  # (batch·T, d_model)
     V = X2 @ W_v  # (batch·T, d_model)
+    if b_q is not None:
+        Q += b_q * scale  # (batch·T, d_model) + (d_model,): (X W_q + b_q) / √d_head
+    if b_k is not None:
+        K += b_k
+    if b_v is not None:
+        V += b_v
     Qh, Kh, Vh = (_split(M.reshape(*batch, T, d_model), n_heads) for M in (Q, K, V))  # (..., n_heads, T, d_head)
     Zh, A = _attend(Qh, Kh, Vh, mask, prescaled=True)  # (..., n_heads, T, d_head), (..., n_heads, T, T)
-    Z = (_merge(Zh).reshape(-1, d_model) @ W_o).reshape(*batch, T, d_model)  # (..., T, d_model)
+    Z2 = _merge(Zh).reshape(-1, d_model) @ W_o  # (batch·T, d_model)
+    if b_o is not None:
+        Z2 += b_o
+    Z = Z2.reshape(*batch, T, d_model)  # (..., T, d_model)
     return Z, A
+
+
+def _bias(b, name, d_model, dtype):
+    """None, or b as a (d_model,) array of X's dtype; ValueError naming the bias otherwise."""
+    if b is None:
+        return None
+    b = as_float_array(b, name, min_ndim=1)
+    if b.shape != (d_model,):
+        raise ValueError(f"{name} must have shape (d_model,) = ({d_model},), got shape {b.shape}")
+    return b.astype(dtype, copy=False)
 
 
 class MHAWeights(NamedTuple):

@@ -620,3 +620,51 @@ def test_widgets_render_and_respond(lab, browser, report, clock, name):
         result["page_errors"] = page_errors
         page.close()
         _shutdown_kernel(lab, name)
+
+
+# ------------------------------------------------------------------ notebook 12: typing a sentence
+
+NB12 = "12_heads_of_a_real_model.ipynb"
+
+
+@pytest.mark.skipif(not (NOTEBOOKS / NB12).exists(), reason=f"{NB12} is not in notebooks/")
+def test_nb12_typing_a_sentence_redraws_the_figure(lab, browser, clock):
+    """Notebook 12's explorer: type a sentence into its text box, and the attention figure is redrawn."""
+    if time.monotonic() > clock["deadline"] - 30:
+        pytest.fail(f"{NB12}: not run, the browser tests' time bound is used up", pytrace=False)
+    deadline = min(time.monotonic() + NOTEBOOK_TIMEOUT, clock["deadline"])
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(_left(deadline, STEP_TIMEOUT))
+    page_errors = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)[:300]))
+    try:
+        page.goto(f"{lab['base']}/lab/tree/{NB12}?token={lab['token']}&reset", timeout=_left(deadline, STEP_TIMEOUT))
+        page.wait_for_function(_JS_NOTEBOOK_READY, arg=NB12, timeout=_left(deadline, STEP_TIMEOUT), polling=250)
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        page.evaluate(_JS_RUN, ["notebook:clear-all-cell-outputs", _left(deadline, STEP_TIMEOUT)])
+        ran = page.evaluate(_JS_RUN, ["notebook:run-all-cells", _left(deadline, NOTEBOOK_TIMEOUT)])
+        assert ran is True, f"{NB12}: Run All Cells did not finish cleanly ({ran!r})"
+        page.wait_for_function(_JS_IDLE, timeout=_left(deadline, STEP_TIMEOUT), polling=250)
+        boxes = page.locator(".jp-Notebook .jp-OutputArea .widget-text input[type=text]")
+        boxes.first.wait_for(timeout=_left(deadline, STEP_TIMEOUT))
+        assert boxes.count() == 1, f"{NB12}: expected one text box, found {boxes.count()}"
+        cell = page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+            .findIndex(c => c.querySelector('.jp-OutputArea .widget-text input[type=text]'))""")
+        page.wait_for_function(  # the first figure has arrived
+            "(i) => document.querySelectorAll('.jp-Notebook .jp-Cell')[i].querySelector('.jp-OutputArea img')",
+            arg=cell, timeout=_left(deadline, STEP_TIMEOUT), polling=250)
+        before = _signature(page, cell)
+        boxes.first.fill("The trophy doesn't fit in the suitcase because it is too small.")
+        after = _wait_for_change(page, cell, before, deadline)
+        assert after is not None, f"{NB12}: typing a sentence did not redraw the figure within {CONTROL_TIMEOUT} s"
+        assert "img" in after, f"{NB12}: after typing, the widget shows no figure: {after[:200]!r}"
+        boxes.first.fill("   ")  # a blank text: the error is shown in the widget, the figure stays
+        blank = _wait_for_change(page, cell, after, deadline)
+        assert blank is not None and "empty or blank" in blank, f"{NB12}: a blank text showed {blank!r}"
+        assert not page.evaluate(_JS_PROBLEMS), f"{NB12}: problems on the page: {page.evaluate(_JS_PROBLEMS)}"
+        assert not page_errors, f"{NB12}: page errors: {page_errors}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        _screenshot(page, cell, ARTIFACTS / "12_heads_of_a_real_model__typed.png")
+    finally:
+        page.close()
+        _shutdown_kernel(lab, NB12)

@@ -41,7 +41,7 @@ MADE = [  # every file data/make_data.py writes
     "sentences.json",
     "vocab.json",
 ]
-KINDS = {"coreference", "spatial", "possession", "subject-verb-object", "time", "context"}
+KINDS = {"coreference", "spatial", "possession", "subject-verb-object", "verb-complement", "time", "context"}
 
 
 def by_kind(sentence, kind):
@@ -105,7 +105,9 @@ def test_keys_sarah_spatial_possession_and_subject_verb_object():
     s = get_sentence("keys_sarah")
     assert by_kind(s, "spatial") == [("Keys", "table")]
     assert by_kind(s, "possession") == [("Keys", "Sarah")]
-    assert by_kind(s, "subject-verb-object") == [("Keys", "belong"), ("belong", "Sarah")]  # Keys-belong-Sarah
+    assert by_kind(s, "subject-verb-object") == [("Keys", "belong")]  # Keys is the subject of belong
+    # belong takes no object: Sarah is the object of the preposition "to" (expert review B7)
+    assert by_kind(s, "verb-complement") == [("belong", "Sarah")]
     assert {(r.source, r.target) for r in s.relationships} == {(0, 3), (0, 6), (0, 4), (4, 6)}
 
 

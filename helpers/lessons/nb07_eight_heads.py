@@ -169,20 +169,25 @@ class Step(NamedTuple):
     notebook: str
 
 
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def shape_walk(T, d_model, n_heads):
     """The shapes of multi-head attention end to end, X (T, d_model) → … → Z_f (T, d_model) (notebook 08)."""
     T = check_positive_int(T, "T")
     d_model = check_positive_int(d_model, "d_model")
     d_head = check_heads_divide(d_model, n_heads, f"d_model = {d_model}")
     h = int(n_heads)
-    concat = "(Z_0)" if h == 1 else "(Z_0 Z_1)" if h == 2 else f"(Z_0 … Z_{h - 1})"
+    # heads as superscripts, counted from 0, as in the notebooks' text (issue #11): Zʰ, Z⁰ … Z⁷
+    last = str(h - 1).translate(_SUPERSCRIPT_DIGITS)
+    concat = "(Z⁰)" if h == 1 else "(Z⁰ Z¹)" if h == 2 else f"(Z⁰ … Z{last})"
     return (
         Step("embeddings", "X", (T, d_model), "01"),
-        Step("queries (keys, values alike)", "Q = X W_q", (T, d_model), "02"),
-        Step("split into heads", "Q_h, K_h, V_h", (h, T, d_head), "07"),
-        Step("scaled scores", "S = Q_h K_hᵀ / √d_k", (h, T, T), "03"),
-        Step("softmax", "A = softmax(S)", (h, T, T), "04"),
-        Step("weighted sum", "Z_h = A V_h", (h, T, d_head), "05"),
+        Step("queries (keys, values alike)", "Q = X W_Q", (T, d_model), "02"),
+        Step("split into heads", "Qʰ, Kʰ, Vʰ", (h, T, d_head), "07"),
+        Step("scaled scores", "Sʰ = Qʰ (Kʰ)ᵀ / √d_k", (h, T, T), "03"),
+        Step("softmax", "Aʰ = softmax(Sʰ)", (h, T, T), "04"),
+        Step("weighted sum", "Zʰ = Aʰ Vʰ", (h, T, d_head), "05"),
         Step("concat", concat, (T, h * d_head), "08"),
         Step("output projection", "Z_f = concat · W_O", (T, d_model), "08"),
     )

@@ -309,8 +309,12 @@ def test_shape_walk_paper_size_and_symbols():
     steps = shape_walk(3, 512, 8)
     assert [s.shape for s in steps] == [(3, 512), (3, 512), (8, 3, 64), (8, 3, 3), (8, 3, 3), (8, 3, 64),
                                         (3, 512), (3, 512)]
-    assert steps[6].symbol == "(Z_0 … Z_7)"
-    assert shape_walk(3, 8, 1)[6].symbol == "(Z_0)" and shape_walk(3, 8, 2)[6].symbol == "(Z_0 Z_1)"
+    # heads as superscripts counted from 0 (issue #11); W_Q, not the code name W_q, in a formula
+    assert steps[6].symbol == "(Z⁰ … Z⁷)"
+    assert shape_walk(3, 8, 1)[6].symbol == "(Z⁰)" and shape_walk(3, 8, 2)[6].symbol == "(Z⁰ Z¹)"
+    assert shape_walk(3, 32, 16)[6].symbol == "(Z⁰ … Z¹⁵)"
+    assert [s.symbol for s in steps[1:6]] == ["Q = X W_Q", "Qʰ, Kʰ, Vʰ", "Sʰ = Qʰ (Kʰ)ᵀ / √d_k",
+                                              "Aʰ = softmax(Sʰ)", "Zʰ = Aʰ Vʰ"]
 
 
 def test_shape_walk_table():
