@@ -32,14 +32,18 @@ __version__ = "0.1.0"
 _LAZY_MODULES = {
     "show.style": (
         "CLASSROOM_RC DIVERGING_CMAPS FONT_SIZE LABEL_SIZE OKABE_ITO SUPTITLE_SIZE TICK_SIZE TITLE_SIZE "
-        "format_number format_vector ink_for symmetric_limit text_colour use_classroom_style"
+        "MAX_FIGURE_WIDTH MAX_HEATMAP_HEIGHT fit_figsize format_number format_vector ink_for "
+        "symmetric_limit text_colour use_classroom_style"
     ),
     "show.figures": "plot_attention plot_heads plot_heatmap plot_weights_bar",
     "show.diagrams": (
         "ROADMAP plot_concat_shapes plot_matrix_product plot_roadmap plot_sentence_links "
         "plot_transformer_block"
     ),
-    "show.tables": "STEPS Table matrix_table qkv_table scaled_header step_table",
+    "show.tables": (
+        "FIT_WIDTH_PX STEPS Table matrix_table qkv_table scaled_header step_table table_min_width_px "
+        "text_width_px"
+    ),
     "show.live": "LiveBars LiveFigure LiveHeatmap live_fonts",
     "lessons.nb03_scores_and_scaling": (
         "key_labels live_scaling_view live_temperature_view NAIVE_TITLE plot_jacobians "

@@ -44,7 +44,7 @@ def run(check, fn, capsys):
 def assert_passes(check, fn, capsys):
     result, out = run(check, fn, capsys)
     assert result is True, out
-    assert out.startswith("✅"), out
+    assert out.startswith("✔ Correct"), out
     assert len(out.strip().splitlines()) == 1, out
 
 
@@ -52,7 +52,7 @@ def assert_fails(check, fn, capsys, phrase):
     result, out = run(check, fn, capsys)
     assert result is False, out
     lines = out.strip().splitlines()
-    assert lines[0].startswith("❌"), out
+    assert lines[0].startswith("✘ Not yet"), out
     assert len(lines) == 3, out
     assert lines[1].startswith("What is wrong: "), out
     assert lines[2].startswith("Hint: "), out

@@ -4,8 +4,8 @@ Every check takes the learner's function, runs it on a few small, seeded float64
 among them where the signature allows it, large scores where a softmax is involved) and prints
 plain-text feedback:
 
-    ✅ …                      on success, or
-    ❌ …                      on failure, followed by
+    ✔ Correct! …             on success, or
+    ✘ Not yet. …             on failure, followed by
     What is wrong: …         one line naming the mistake, and
     Hint: …                  one line naming the fix in the slides' terms.
 
@@ -208,7 +208,7 @@ def run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_struc
     when the batch case runs but gives a wrong shape or wrong values.
     """
     if not callable(fn):
-        print(f"❌ The check needs your function itself, but it got {article(type(fn).__name__)}.")
+        print(f"✘ Not yet. The check needs your function itself, but it got {article(type(fn).__name__)}.")
         print("What is wrong: the argument is not something that can be called.")
         print("Hint: pass the function's name without brackets, e.g. check(my_function), not check(my_function()).")
         return False
@@ -221,13 +221,13 @@ def run_check(subject, fn, cases, mistakes=(), *, detectors=(), structure=_struc
         what, hint = _diagnose(ok, got, case, i > 1, consistent, detectors, structure, same,
                                error_hint, values_hint, batch_hint, nonfinite_hint, fn=fn, probes=probes,
                                batch_values_hint=batch_values_hint)
-        print(f"❌ {subject} fails test {i} of {len(cases)} ({case.label}).")
+        print(f"✘ Not yet. {subject} fails test {i} of {len(cases)} ({case.label}).")
         print(f"What is wrong: {_sentence(what)}")
         print(f"Hint: {_sentence(hint)}")
         return False
     shorts = ", ".join(c.short for c in cases)
     count = "both tests" if len(cases) == 2 else f"all {len(cases)} tests"
-    print(f"✅ Correct! {subject} passes {count}: {shorts}.{success_note}")
+    print(f"✔ Correct! {subject} passes {count}: {shorts}.{success_note}")
     return True
 
 
@@ -292,7 +292,10 @@ def _diagnose(ok, got, case, earlier_passed, mistakes, detectors, structure, sam
         raised_alike = [m for m in mistakes if _raises_like(m, case, got)]
         if raised_alike:
             m = _narrow_by_probes(fn, raised_alike, probes, info, same)[0]
-            return f"it raised {_exc_text(got)} — {m.what.format(**info)}", m.hint.format(**info)
+            # The mistake is named: its own words, then only the kind of error Python stopped with
+            # (the raw numpy message, e.g. "operands could not be broadcast …", says less and comes first).
+            what = m.what.format(**info).rstrip(".")
+            return f"{what} (your code stopped with a {type(got).__name__})", m.hint.format(**info)
         if isinstance(got, OverflowError):
             return (
                 f"it raised {_exc_text(got)}: math.exp (or float arithmetic) got a number too large for a float — "

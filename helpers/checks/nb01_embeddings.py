@@ -2,8 +2,8 @@
 
 Prints one of
     ✏️ …                       no prediction yet (None),
-    ✅ …                       right, or
-    ❌ …                       wrong, followed by
+    ✔ Correct! …               right, or
+    ✘ Not yet. …               wrong, followed by
     What is wrong: …          one line naming the mistake, and
     Hint: …                   one line naming the fix,
 and returns True only when the prediction is right.
@@ -43,7 +43,7 @@ def check_x_shape(predicted, text, d_model=512):
               "write it as (number of rows, number of columns).")
         return False
     if shape == expected:
-        print(f"✅ Right! X.shape == {expected}: {T} tokens, one row each, and d_model = {d_model} "
+        print(f"✔ Correct! X.shape == {expected}: {T} tokens, one row each, and d_model = {d_model} "
               "numbers in every row.")
         return True
     if shape == (d_model, T) and T != d_model:
@@ -97,6 +97,6 @@ def _describe(value):
 
 
 def _fail(what, hint):
-    print("❌ Not quite.")
+    print("✘ Not yet.")
     print(f"What is wrong: {what}")
     print(f"Hint: {hint[0].upper() + hint[1:]}")

@@ -28,6 +28,10 @@ def _qkv_w_times_x(X, W_q, W_k, W_v, **_):
 _QKV_NAMES = ("Q", "K", "V")
 
 
+def _qkv_elementwise_star(X, W_q, W_k, W_v, **_):
+    return X * W_q, X * W_k, X * W_v  # * multiplies entry by entry: (T, d_model) * (d_model, d_k) does not broadcast
+
+
 def _structure_qkv(got, expected):
     if isinstance(got, np.ndarray):
         return (
@@ -127,6 +131,13 @@ def check_qkv(fn):
         cases.append(Case(label, f"X {shape_of(X)}", (X, *Ws), expected,
                            dict(T=T, d_model=d_model, d_k=d_k), batch=bool(batch)))
     mistakes = [
+        Mistake(
+            _qkv_elementwise_star,
+            "you used *, which multiplies entry by entry (element-wise), not the matrix product: X * W_q needs "
+            "X (T, d_model) and W_q (d_model, d_k) to have matching shapes, so numpy cannot even line them up.",
+            "the matrix product is @: Q = X @ W_q, (T, d_model) @ (d_model, d_k) -> (T, d_k); "
+            "each q_i = x_i W_Q sums x_i's entries times a column of W_Q.",
+        ),
         Mistake(
             _qkv_w_times_x,
             "The weight matrix is on the wrong side: W_q @ X does not fit (d_model, d_k) @ (T, d_model).",

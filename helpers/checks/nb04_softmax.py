@@ -35,6 +35,11 @@ def _softmax_whole_array(x, **_):
     return e / e.sum()  # the whole array sums to 1
 
 
+def _softmax_global_max(x, **_):
+    e = np.exp(x - x.max())  # the largest score of the whole array, not each row's
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def _softmax_no_max(x, **_):
     e = np.exp(x)  # overflows for scores near 1000
     return e / e.sum(axis=-1, keepdims=True)
@@ -74,6 +79,14 @@ _WRONG_AXIS_HINT = "use axis=-1 (the last axis) in both the max and the sum, wit
 
 def _softmax_mistakes():
     return [
+        Mistake(
+            _softmax_global_max,
+            "you subtracted the global maximum (scores.max(), the largest score of the whole array) instead of "
+            "each row's own maximum: a row far below it (here scores near -1000 while the largest is 1002) "
+            "becomes exp(-2000) = 0 in every entry, and 0 / 0 gives nan.",
+            "subtract each row's maximum: scores.max(axis=-1, keepdims=True), shape (T_q, 1); then the "
+            "largest entry of every row is exp(0) = 1.",
+        ),
         Mistake(_softmax_wrong_axis, _WRONG_AXIS_WHAT.format(which="columns"), _WRONG_AXIS_HINT),
         Mistake(_softmax_first_axis, _WRONG_AXIS_WHAT.format(which="slices along axis 0"), _WRONG_AXIS_HINT),
         Mistake(

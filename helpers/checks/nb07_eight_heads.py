@@ -1,5 +1,7 @@
 """Check yourself, notebook 07: split_heads."""
 
+import itertools
+
 import numpy as np
 
 from ..core import split_heads
@@ -46,6 +48,30 @@ def _split_heads_last_two_swapped(X, n_heads, **_):
     *batch, T, d_model = X.shape
     Xh = X.reshape(*batch, T, n_heads, d_model // n_heads)  # (..., T, n_heads, d_head)
     return np.swapaxes(Xh, -2, -1)  # (..., T, d_head, n_heads)
+
+
+def _detect_split_heads_d_head_first(got, case):
+    """A reshape to (..., T, d_head, n_heads), followed by any order of the last three axes."""
+    X, n_heads = case.args
+    if not isinstance(got, np.ndarray) or got.ndim != X.ndim + 1:
+        return None
+    *batch, T, d_model = X.shape
+    d_head = d_model // n_heads
+    if d_head == n_heads:
+        return None
+    Xr = X.reshape(*batch, T, d_head, n_heads)
+    lead = tuple(range(len(batch)))
+    for perm in itertools.permutations(range(len(batch), len(batch) + 3)):
+        candidate = np.transpose(Xr, lead + perm)
+        if candidate.shape == got.shape and np.allclose(got, candidate):
+            return (
+                f"you reshaped to (…, T, d_head, n_heads) = (…, {T}, {d_head}, {n_heads}): the last two numbers "
+                f"are the wrong way round, so the features are dealt out to the heads in turn instead of cut into "
+                f"blocks (you returned shape {shape_of(got)}, expected {shape_of(case.expected)}).",
+                "a token's d_model features are n_heads blocks of d_head: reshape to (..., T, n_heads, d_head), "
+                "then np.swapaxes(Xh, -3, -2) -> (..., n_heads, T, d_head).",
+            )
+    return None
 
 
 def _split_heads_mistakes():
@@ -108,6 +134,7 @@ def check_split_heads(fn):
                            dict(T=T, n_heads=n_heads, d_head=d_head), batch=bool(batch)))
     return run_check(
         "Your split_heads", fn, cases, _split_heads_mistakes(),
+        detectors=[_detect_split_heads_d_head_first],
         error_hint="d_head = d_model // n_heads; X.reshape(*X.shape[:-1], n_heads, d_head) then "
                    "np.swapaxes(..., -3, -2).",
         values_hint="head h of token t holds X[..., t, h·d_head:(h+1)·d_head]; output (..., n_heads, T, d_head).",

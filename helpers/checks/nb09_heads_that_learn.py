@@ -14,12 +14,12 @@ __all__ = ["check_softmax_backward"]
 def check_softmax_backward(fn):
     """Check a learner's fn(A, dA) -> dS for A = softmax(S) along the last axis (notebook 09).
 
-    Prints ✅, or ❌ with what is wrong and a hint; returns True or False.
+    Prints ✔ Correct, or ✘ Not yet with what is wrong and a hint; returns True or False.
 
-    Same feedback format as helpers.checks: a ❌ line, "What is wrong: …", "Hint: …"; never raises.
+    Same feedback format as helpers.checks: a ✘ Not yet line, "What is wrong: …", "Hint: …"; never raises.
     """
     if not callable(fn):
-        print(f"❌ The check needs your function itself, but it got {type(fn).__name__}.")
+        print(f"✘ Not yet. The check needs your function itself, but it got {type(fn).__name__}.")
         print("What is wrong: the argument is not something that can be called.")
         print("Hint: pass the function's name without brackets, e.g. check_softmax_backward(my_softmax_backward).")
         return False
@@ -59,11 +59,11 @@ def check_softmax_backward(fn):
                 what, hint = _diagnose_softmax_backward(got, A, dA, expected)
         if what is None:
             continue
-        print(f"❌ Your softmax backward fails test {i} of {len(cases)} ({label}).")
+        print(f"✘ Not yet. Your softmax backward fails test {i} of {len(cases)} ({label}).")
         print(f"What is wrong: {what}")
         print(f"Hint: {hint}")
         return False
-    print("✅ Correct! Your softmax backward passes both tests: A (3, 4), a batch A (2, 3, 5). "
+    print("✔ Correct! Your softmax backward passes both tests: A (3, 4), a batch A (2, 3, 5). "
           "dS = A ⊙ (dA − Σ_j dA ⊙ A).")
     return True
 

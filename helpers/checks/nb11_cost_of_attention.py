@@ -95,10 +95,58 @@ def _online_softmax_block_max(row, block_size, **_):
     return np.exp(row - m) / l
 
 
+def _online_softmax_old_max(row, block_size, **_):
+    m, l = -np.inf, 0.0
+    for block in _blocks(row, block_size):
+        m_new = max(m, block.max())
+        l = l * np.exp(m - m_new) + np.exp(block - m).sum()  # the block against the OLD max
+        m = m_new
+    return np.exp(row - m) / l
+
+
+def _online_softmax_old_max_from_first(row, block_size, **_):
+    blocks = _blocks(row, block_size)
+    m = blocks[0].max()
+    l = np.exp(blocks[0] - m).sum()
+    for block in blocks[1:]:
+        m_new = max(m, block.max())
+        l = l * np.exp(m - m_new) + np.exp(block - m).sum()  # the block against the OLD max
+        m = m_new
+    return np.exp(row - m) / l
+
+
+def _online_softmax_max_not_kept(row, block_size, **_):
+    m, l = -np.inf, 0.0
+    for block in _blocks(row, block_size):
+        m_new = max(m, block.max())
+        l = l * np.exp(m - m_new) + np.exp(block - m_new).sum()
+        # m = m_new forgotten: m stays -inf
+    return np.exp(row - m) / l
+
+
 def _online_softmax_mistakes():
     update = ("when the running max grows from m to m_new, rescale the running sum first: "
               "l = l · exp(m - m_new) + Σ exp(block - m_new).")
+    old_max = ("each block's terms were taken against the old max, exp(block - m), instead of the new one, "
+               "exp(block - m_new): the running sum is rescaled to m_new but the new terms are not, so they are "
+               "too large by exp(m_new - m){first}.")
     return [
+        Mistake(
+            _online_softmax_old_max,
+            old_max.format(first="; on the first block m = -inf, so exp(block - m) = inf and every weight is 0"),
+            "add the block against the new max: l = l · exp(m - m_new) + Σ exp(block - m_new), then m = m_new.",
+        ),
+        Mistake(
+            _online_softmax_old_max_from_first,
+            old_max.format(first=""),
+            "add the block against the new max: l = l · exp(m - m_new) + Σ exp(block - m_new), then m = m_new.",
+        ),
+        Mistake(
+            _online_softmax_max_not_kept,
+            "m = m_new is missing: the running max is never updated and stays -inf, so each block's rescale "
+            "exp(m - m_new) = 0 wipes the sum built so far, and the final exp(s - m) = exp(+inf) is inf.",
+            "after adding a block, keep its max: m = m_new (the last line of the loop).",
+        ),
         Mistake(
             _online_softmax_no_rescale,
             "the running sum is not rescaled when the max changes: the blocks before a larger max keep "

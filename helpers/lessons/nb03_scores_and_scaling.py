@@ -20,7 +20,7 @@ import numpy as np
 from .._validate import as_float_array, as_float_dtype, as_size_list, check_positive_int, check_softmax_input
 from ..core import softmax
 from ..show.figures import plot_heatmap, plot_weights_bar
-from ..show.style import LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, format_number
+from ..show.style import fit_figsize, LABEL_SIZE, OKABE_ITO, SUPTITLE_SIZE, TICK_SIZE, TITLE_SIZE, format_number
 
 __all__ = [
     "key_labels",
@@ -235,7 +235,7 @@ def plot_softmax_rows(demo, axes=None):
     """The softmax of one row of scores, unscaled and divided by √d_k, as two bar charts side by side (notebook 03)."""
     demo = _demo(demo)
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(13.0, 5.0), layout="constrained")
+        _, axes = plt.subplots(1, 2, figsize=fit_figsize(13.0, 5.0), layout="constrained")
     labels = key_labels(len(demo.raw))
     plot_weights_bar(demo.weights_raw, labels, ax=axes[0], title="unscaled: softmax(q · k_j)")
     plot_weights_bar(demo.weights_scaled, labels, ax=axes[1], title="scaled: softmax(q · k_j / √d_k)")
@@ -251,7 +251,7 @@ def plot_scaling_view(d_k, T=8, seed=0, n_pairs=2000, score_range=70.0):
     """The d_k slider's view: histogram of q · k with and without / √d_k, one row's softmax both ways (notebook 03)."""
     samples = score_samples(d_k, n_pairs, seed)  # (n_pairs,)
     demo = scaling_demo(d_k, T, seed)
-    fig, axes = plt.subplots(1, 3, figsize=(17.0, 5.2), layout="constrained",
+    fig, axes = plt.subplots(1, 3, figsize=fit_figsize(17.0, 5.2), layout="constrained",
                              gridspec_kw={"width_ratios": [1.25, 1, 1]})
     ax = axes[0]
     bins = np.linspace(-score_range, score_range, 71)
@@ -263,13 +263,13 @@ def plot_scaling_view(d_k, T=8, seed=0, n_pairs=2000, score_range=70.0):
     ax.set_xlim(-score_range, score_range)
     ax.set_xlabel("score", fontsize=LABEL_SIZE)
     ax.set_ylabel(f"count (of {n_pairs} random pairs)", fontsize=LABEL_SIZE)
-    ax.set_title(f"scores of random pairs, d_k = {d_k}", fontsize=TITLE_SIZE)
+    ax.set_title("q · k of random pairs", fontsize=TITLE_SIZE)
     ax.legend(loc="upper left", fontsize=TICK_SIZE - 1)
     ax.spines[["top", "right"]].set_visible(False)
     plot_softmax_rows(demo, axes=axes[1:])
     for a, w, name in ((axes[1], demo.weights_raw, "unscaled"), (axes[2], demo.weights_scaled, "scaled")):
-        a.set_title(f"{name}: largest weight {format_number(w.max())}", fontsize=TITLE_SIZE)
-    fig.suptitle(f"d_k = {d_k}: raw scores spread like √d_k = {format_number(math.sqrt(d_k))}; "
+        a.set_title(f"{name}: max {format_number(w.max())}", fontsize=TITLE_SIZE)
+    fig.suptitle(f"d_k = {d_k}: raw scores spread like √d_k = {format_number(math.sqrt(d_k))};\n"
                  f"divided by √d_k they keep a spread of about 1", fontsize=SUPTITLE_SIZE)
     return fig
 
@@ -280,7 +280,7 @@ def plot_jacobians(demo):
     T = len(demo.raw)
     rows = [k.replace("k", "a", 1) for k in key_labels(T)]  # a₁ … a_T
     cols = [k.replace("k", "s", 1) for k in key_labels(T)]  # s₁ … s_T
-    fig, axes = plt.subplots(1, 2, figsize=(16.0, 6.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=fit_figsize(16.0, 6.6), layout="constrained")
     for ax, w, name in ((axes[0], demo.weights_raw, "unscaled"), (axes[1], demo.weights_scaled, "scaled")):
         J = softmax_jacobian(w)  # (T, T)
         plot_heatmap(J, rows, cols, ax=ax, cmap="RdBu", vmin=-0.25, vmax=0.25, decimals=2,
@@ -297,7 +297,7 @@ def plot_saturation(result):
     if not isinstance(result, Saturation):
         raise ValueError(f"result must be the Saturation that saturation_curve() returns, got {type(result).__name__}")
     d = result.d_k.astype(float)
-    fig, axes = plt.subplots(1, 2, figsize=(15.0, 5.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=fit_figsize(15.0, 5.6), layout="constrained")
     panels = ((axes[0], result.max_weight_raw, result.max_weight_scaled, "largest weight  max_j a_j",
                "one weight takes everything"),
               (axes[1], result.max_grad_raw, result.max_grad_scaled, "largest |∂a_i / ∂s_j|",
@@ -318,7 +318,7 @@ def plot_saturation(result):
     axes[1].axhline(0.25, color="#555555", ls=":", lw=1.5)
     axes[1].text(d[0], 0.255, "largest possible: 1/4", fontsize=TICK_SIZE, color="#555555", va="bottom")
     axes[0].legend(loc="lower right", fontsize=TICK_SIZE)
-    fig.suptitle("Without / √d_k the softmax saturates as d_k grows (mean over random queries, 8 keys)",
+    fig.suptitle("Without / √d_k the softmax saturates as d_k grows\n(mean over random queries, 8 keys)",
                  fontsize=SUPTITLE_SIZE)
     return fig
 
@@ -336,7 +336,7 @@ def plot_naive_vs_stable(scores, labels=None):
         e = np.exp(s)  # (T,): the figure writes exp(s) and its sum, so it computes them itself
         naive = e / e.sum()  # (T,): naive_softmax, inf / inf = NaN once exp overflows
     stable = softmax(s)
-    fig, axes = plt.subplots(1, 2, figsize=(13.0, 5.4), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=fit_figsize(13.0, 5.4), layout="constrained")
     ax = axes[0]
     finite = np.where(np.isfinite(naive), naive, 0.0)
     ax.bar(range(len(s)), finite, color=RAW_COLOUR, width=0.7)
@@ -358,7 +358,7 @@ def plot_naive_vs_stable(scores, labels=None):
     plot_weights_bar(stable, labels, ax=axes[1], title=STABLE_TITLE)
     _colour_bars(axes[1], SCALED_COLOUR)
     shown = ", ".join(format_number(v, 0) for v in s)
-    fig.suptitle(f"scores s = [{shown}]: the same formula, with and without subtracting m = max(s)",
+    fig.suptitle(f"scores s = [{shown}]:\nthe same formula, with and without subtracting m = max(s)",
                  fontsize=SUPTITLE_SIZE)
     return fig
 
@@ -393,7 +393,7 @@ def plot_temperatures(scores, taus, labels=None, titles=None):
     if titles is not None:
         if isinstance(titles, str) or len(titles) != len(taus):
             raise ValueError(f"titles must list one title per temperature ({len(taus)}), got {titles!r}")
-    fig, axes = plt.subplots(1, len(taus), figsize=(4.2 * len(taus) + 0.6, 5.0), layout="constrained",
+    fig, axes = plt.subplots(1, len(taus), figsize=fit_figsize(4.2 * len(taus) + 0.6, 5.0), layout="constrained",
                              sharey=True, squeeze=False)
     for k, (ax, tau) in enumerate(zip(axes[0], taus)):
         plot_temperature(scores, tau, labels, ax=ax)

@@ -14,10 +14,12 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from .._validate import as_matrix, as_optional_labels, check_positive_int
 from .style import (
     FONT_SIZE,
+    MAX_FIGURE_WIDTH,
     OKABE_ITO,
     SUPTITLE_SIZE,
     TICK_SIZE,
     TITLE_SIZE,
+    fit_figsize,
     format_number,
     ink_for,
     symmetric_limit,
@@ -63,7 +65,7 @@ def plot_matrix_product(terms, ops=None, title=None, row_labels=None, annotate=N
     gap_in = 0.9  # room for an operator, in inches
     widths = [_display(M.shape[1]) for M in mats]
     heights = [_display(M.shape[0]) for M in mats]
-    scale = min((12.5 - gap_in * (n - 1)) / sum(widths), 5.5 / max(heights), 0.85)  # inches per cell
+    scale = min((9.6 - gap_in * (n - 1)) / sum(widths), 5.5 / max(heights), 0.85)  # inches per cell; ≤ 11.4 in wide
     gap = gap_in / scale
     total_w = sum(widths) + gap * (n - 1)
     total_h = max(heights)
@@ -137,7 +139,7 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     wo_w = h * min(max(d_model / (h * d_head), 0.5), 2.0)  # W_O and Z_f width, in head-block units
     wo_w = max(wo_w, 2.4)  # with few heads, still room for the row labels "rows 0–511: head 0"
     total_w = h + gap + wo_w + gap + wo_w
-    scale = min(12.0 / total_w, 1.1)  # inches per unit
+    scale = min(10.0 / total_w, 1.1)  # inches per unit; the figure ≤ 11.4 in wide
     unit_pt = 72 * scale
     block_h = min(max(T / d_head, 1.0, 85 / unit_pt), max(2.5, 85 / unit_pt))  # room for "Z_h" and its shape
     if unit_pt < 75:  # narrow head blocks: the shape is written vertically and needs height
@@ -225,12 +227,12 @@ def plot_roadmap(highlight=None):
                                   or highlight not in numbers):
         raise ValueError(f"highlight must be a notebook number from 0 to {numbers[-1]}, got {highlight!r}")
     info = {n: (name, what) for n, name, what in ROADMAP}
-    box_w, box_h, col_gap, row_gap = 2.7, 1.45, 0.6, 0.95
+    box_w, box_h, col_gap, row_gap = 2.7, 1.45, 0.4, 0.95  # 12.6 in, drawn at 11.4
     ncols = 4
     fig_w = ncols * box_w + (ncols - 1) * col_gap + 0.6
     rows_y = [-1.25, -1.25 - box_h - row_gap, -1.25 - 2 * (box_h + row_gap) - 0.45]  # top of each row
     fig_h = -rows_y[2] + box_h + 0.35
-    fig = plt.figure(figsize=(fig_w, fig_h))
+    fig = plt.figure(figsize=fit_figsize(fig_w, fig_h, keep_aspect=True))  # drawn in fig_w units
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, fig_w)
     ax.set_ylim(-fig_h, 0)
@@ -319,7 +321,7 @@ def plot_sentence_links(sentence, title=None, highlight_kind=None):
     total = x - gap
     kinds = sorted({rel.kind for rel in rels})
     colour = {k: OKABE_ITO[i % len(OKABE_ITO)] for i, k in enumerate(kinds)}
-    fig_w = min(max(total * 0.9 + 0.6, 7.0), 16.0)
+    fig_w = min(max(total * 0.9 + 0.6, 7.0), MAX_FIGURE_WIDTH)
     fig, ax = plt.subplots(figsize=(fig_w, 3.6))
     ax.set_xlim(-0.3, total + 0.3)
     ax.set_ylim(-0.7, 2.6)

@@ -13,6 +13,8 @@ import numpy as np
 
 from .._validate import as_matrix, as_optional_labels, as_weights
 from .style import (
+    MAX_HEATMAP_HEIGHT,
+    fit_figsize,
     DIVERGING_CMAPS,
     LABEL_SIZE,
     OKABE_ITO,
@@ -105,7 +107,8 @@ def plot_heads(A, tokens, titles=None, ncols=4, suptitle=None, annotate=None):
     panel = 3.4 if T > 6 else 2.9
     label_room = 0.11 * max(len(t) for t in tokens) + 0.5
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
-                             figsize=(ncols * panel + label_room + 1.3, nrows * panel + label_room + 0.9))
+                             figsize=fit_figsize(ncols * panel + label_room + 1.3, nrows * panel + label_room + 0.9,
+                                                 max_height=MAX_HEATMAP_HEIGHT, keep_aspect=True))
     used = []
     for h in range(nrows * ncols):
         ax = axes[h // ncols, h % ncols]
@@ -149,7 +152,7 @@ def plot_weights_bar(weights, tokens, title=None, ax=None, query=None):
                               or not 0 <= query < T):
         raise ValueError(f"query must be a word index in 0 … T-1 = {T - 1} (T = {T}), got {query!r}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(min(max(0.85 * T + 2.5, 6.0), 13.0), 5.0), layout="constrained")
+        _, ax = plt.subplots(figsize=fit_figsize(min(max(0.85 * T + 2.5, 6.0), 13.0), 5.0), layout="constrained")
     bars = ax.bar(range(T), w, color=OKABE_ITO[0], width=0.7)
     for bar, value in zip(bars, w):
         x = bar.get_x() + bar.get_width() / 2
@@ -199,7 +202,8 @@ def _heatmap_size(n_rows, n_cols, annotate, colorbar):
         w, h = n_cols * side + 2.4, n_rows * side + 2.0
     else:
         w, h = 12.0, min(max(0.35 * n_rows + 2.2, 2.6), 9.0)
-    return (min(max(w, 5.5) + (1.0 if colorbar else 0.0), 14.0), min(max(h, 2.6 if n_rows <= 2 else 3.6), 10.5))
+    w, h = min(max(w, 5.5) + (1.0 if colorbar else 0.0), 14.0), min(max(h, 2.6 if n_rows <= 2 else 3.6), 10.5)
+    return fit_figsize(w, h, max_height=MAX_HEATMAP_HEIGHT, keep_aspect=True)  # the classroom screen
 
 
 def _annotation_size(n_rows, n_cols):

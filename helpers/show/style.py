@@ -22,6 +22,9 @@ __all__ = [
     "SUPTITLE_SIZE",
     "TICK_SIZE",
     "TITLE_SIZE",
+    "MAX_FIGURE_WIDTH",
+    "MAX_HEATMAP_HEIGHT",
+    "fit_figsize",
     "format_number",
     "format_vector",
     "ink_for",
@@ -56,6 +59,34 @@ CLASSROOM_RC = {
     "lines.markersize": 8.0,
     "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
 }
+
+# The classroom screen: 1366×768, JupyterLab's default layout (file browser open) leaves a 934 px
+# notebook column. A figure wider than 934 / 0.8 ≈ 1167 px is shown below 0.8 of its size (13 pt tick
+# labels under 14 px), so at dpi 100 no figure is wider than MAX_FIGURE_WIDTH inches; a heatmap at
+# most MAX_HEATMAP_HEIGHT inches (600 px) tall fits one 768 px screen with the controls of a widget.
+MAX_FIGURE_WIDTH = 11.4
+MAX_HEATMAP_HEIGHT = 6.0
+
+
+def fit_figsize(width, height, *, max_width=MAX_FIGURE_WIDTH, max_height=None, keep_aspect=False):
+    """(width, height) in inches that fits the classroom screen.
+
+    Wider than max_width: the width is cut to max_width (keep_aspect=True: the height shrinks by the
+    same factor, for diagrams and heatmaps whose shapes must not stretch). Taller than max_height
+    (when given): both shrink by the same factor.
+    """
+    w, h = float(width), float(height)
+    if w <= 0 or h <= 0:
+        raise ValueError(f"a figure size must be positive, got ({width!r}, {height!r})")
+    if w > max_width:
+        if keep_aspect:
+            h *= max_width / w
+        w = max_width
+    if max_height is not None and h > max_height:
+        w *= max_height / h
+        h = max_height
+    return (w, h)
+
 
 DIVERGING_CMAPS = frozenset(
     name + suffix

@@ -15,7 +15,8 @@ from .._validate import as_float_array, as_labels_or_numbers, as_numeric, check_
 from ..core import step_values
 from .style import format_number, format_vector
 
-__all__ = ["STEPS", "Table", "matrix_table", "qkv_table", "scaled_header", "step_table"]
+__all__ = ["FIT_WIDTH_PX", "STEPS", "Table", "matrix_table", "qkv_table", "scaled_header", "step_table",
+           "table_min_width_px", "text_width_px"]
 
 
 # ---------------------------------------------------------------- the Table
@@ -31,12 +32,77 @@ _CAPTION_STYLE = (
     f"color: #111111; background: #ffffff; {_FONT}"
 )
 _CELL_STYLE = f"padding: 5px 9px; white-space: nowrap; color: #111111; {_FONT}"
-_HEAD_STYLE = "background: #e8e8e8; border-bottom: 2px solid #333333; font-weight: bold"
+_HEAD_STYLE = "background: #e8e8e8; border-bottom: 2px solid #333333; font-weight: bold; white-space: normal"
 _BODY_STYLE = "background: #ffffff; border-bottom: 1px solid #cccccc"
 _HIGHLIGHT_STYLE = (
     "background: #ffe08a; border-top: 2px solid #8a6d00; border-bottom: 2px solid #8a6d00; font-weight: bold"
 )
 _MARK = "> "  # marks the highlighted row in the text repr
+
+# ---------------------------------------------------------------- how wide a table is on screen
+
+# The notebook output column at 1366×768 in JupyterLab's default layout (file browser open) is 934 px,
+# 914 px inside its padding; tables aim below that with room for a wider fallback font.
+FIT_WIDTH_PX = 880
+_FONT_PX = 16  # _TABLE_STYLE's font-size
+_PAD_PX = 2 * 9  # _CELL_STYLE's left + right padding
+# Advance widths of DejaVu Sans (the tables' first font) in em, for the characters the tables use;
+# others count as 0.62 em (lower case), 0.72 em (upper case) or 0.84 em (symbols), which overestimates.
+_EM = {
+    **dict.fromkeys("0123456789", 0.636), " ": 0.318, ".": 0.318, ",": 0.318, ":": 0.337, ";": 0.337,
+    "-": 0.361, "−": 0.838, "+": 0.838, "=": 0.838, "×": 0.838, "≈": 0.838, "√": 0.636, "/": 0.337,
+    "[": 0.390, "]": 0.390, "(": 0.390, ")": 0.390, "…": 1.0, "·": 0.318, "_": 0.5, "'": 0.275, '"': 0.46,
+    "%": 0.950, "^": 0.838, "i": 0.278, "j": 0.278, "l": 0.278, "f": 0.352, "t": 0.392, "r": 0.411,
+    "m": 0.974, "w": 0.818, "W": 0.989, "M": 0.863, "I": 0.295, "J": 0.295,
+}
+_BOLD = 1.10  # DejaVu Sans Bold is about 10 % wider
+
+
+def text_width_px(text, font_px=_FONT_PX, bold=False):
+    """Estimated width in px of one line of text in the tables' font (DejaVu Sans), a slight overestimate."""
+    em = 0.0
+    for ch in str(text):
+        if ch in _EM:
+            em += _EM[ch]
+        elif ch.islower():
+            em += 0.62
+        elif ch.isupper():
+            em += 0.72
+        else:
+            em += 0.84
+    return em * font_px * (_BOLD if bold else 1.0)
+
+
+def _header_width_px(header):
+    """A header wraps at its spaces (white-space: normal), so it needs only its longest word."""
+    return max(text_width_px(w, bold=True) for w in str(header).split(" ") or [""])
+
+
+def table_min_width_px(headers, rows, bold_rows=()):
+    """The narrowest the table can be drawn: every column as wide as its widest cell (cells do not wrap,
+    headers wrap at spaces; the highlighted row is bold), plus the cells' padding. The browser draws it at
+    this width, or wider when there is room."""
+    bold_rows = list(bold_rows) + [False] * (len(rows) - len(bold_rows))
+    widths = []
+    for j, h in enumerate(headers):
+        cells = [text_width_px(row[j], bold=bold) for row, bold in zip(rows, bold_rows)]
+        widths.append(max([_header_width_px(h)] + cells) + _PAD_PX)
+    return sum(widths)
+
+
+def _short_vector(v, decimals, items):
+    """A long vector as its first and last values, "[0.22, …, 1.32]"; its length goes into the column header."""
+    v = np.asarray(v)
+    if items is None or v.shape[0] <= items:
+        return format_vector(v, decimals, None)
+    text = format_vector(v, decimals, max(int(items), 3))
+    return text[: text.rindex("]") + 1]
+
+
+def _fits(headers, rows, highlight, max_width):
+    bold = [r == highlight for r in range(len(rows))]
+    return max_width is None or table_min_width_px(headers, rows, bold) <= max_width
+
 
 
 def _is_number(text):
@@ -167,6 +233,10 @@ class Table:
         parts.append("</tbody></table>")
         return "\n".join(parts)
 
+    def min_width_px(self):
+        """The narrowest this table's HTML can be drawn, in px (see table_min_width_px)."""
+        return table_min_width_px(self.headers, self.rows, [r == self.highlight_row for r in range(len(self.rows))])
+
     def to_markdown(self):
         """A GitHub-flavoured markdown table; the title in bold above it, the highlighted row in bold."""
 
@@ -220,8 +290,13 @@ def matrix_table(M, row_labels=None, col_labels=None, title=None, decimals=2, co
     return Table(headers, rows, title=title, highlight_row=highlight)
 
 
-def qkv_table(tokens, Q, K, V, X=None, decimals=2, max_items=4, title=None):
-    """The slides' per-word table: word | x vector (if X given) | q vector | k vector | v vector (notebook 02)."""
+def qkv_table(tokens, Q, K, V, X=None, decimals=2, max_items=4, title=None, max_width=FIT_WIDTH_PX):
+    """The slides' per-word table: word | x vector (if X given) | q vector | k vector | v vector (notebook 02).
+
+    When the table would be wider than `max_width` px (the notebook column at 1366×768; None: no
+    limit), vectors longer than `max_items` shrink to their first and last values and their length
+    moves into the column header.
+    """
     Q, K, V = check_sentence_qkv(Q, K, V)
     T = K.shape[0]
     tokens = as_labels_or_numbers(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
@@ -235,12 +310,18 @@ def qkv_table(tokens, Q, K, V, X=None, decimals=2, max_items=4, title=None):
     mats += [Q, K, V]
     headers += ["q vector", "k vector", "v vector"]
     rows = [[tokens[t]] + [format_vector(M[t], decimals, max_items) for M in mats] for t in range(T)]
+    long_vectors = max_items is not None and max(M.shape[1] for M in mats) > max_items
+    if long_vectors and not _fits(headers, rows, None, max_width):
+        headers = ["word"] + [f"{h} ({M.shape[1]} values)" if M.shape[1] > max_items else h
+                              for h, M in zip(headers[1:], mats)]
+        rows = [[tokens[t]] + [_short_vector(M[t], decimals, 3) for M in mats] for t in range(T)]
     if title is None:
         title = f"queries, keys and values per word (d_k = {K.shape[1]}, d_v = {V.shape[1]})"
     return Table(headers, rows, title=title)
 
 
 STEPS = ("qkv", "score", "scaled", "softmax", "weighted", "sum")
+_STEP_COLUMNS = ("q", "k", "v", "score", "scaled", "softmax", "weighted", "sum")
 
 
 def scaled_header(d_k, decimals=2):
@@ -253,12 +334,21 @@ def scaled_header(d_k, decimals=2):
     return f"score / √d_k (√{int(d_k)} ≈ {format_number(math.sqrt(d_k), decimals)})"
 
 
-def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask=None, title=None):
-    """The slides' table for query i: word, q, k, v, score, score / 8, softmax, softmax · v, sum (notebooks 02–05).
+def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask=None, title=None,
+               columns=None, max_width=FIT_WIDTH_PX):
+    """The slides' table for query word i: word, q, k, v, score, score / 8, softmax, softmax · v, sum (02–05).
 
     As in the slides, q_i and z_i appear only in the query word's row, which is highlighted.
     `upto` in STEPS ("qkv", "score", "scaled", "softmax", "weighted", "sum") ends the table
     after that column, so the notebooks can grow the same table one step at a time.
+    `columns` (optional) names the columns to show, from "q", "k", "v", "score", "scaled",
+    "softmax", "weighted", "sum" (the word column always comes first).
+    By default the table fits `max_width` px (the notebook column at 1366×768 with JupyterLab's
+    file browser open; None: no limit), so the columns the text talks about stay on screen:
+    vectors longer than `max_items` first shrink to their first and last values (the length goes
+    into the header), then the q and k columns, which the score columns already summarise
+    (score_j = q_i · k_j, shown by notebook 02's table), are left out, then v while no column
+    uses it yet, then v anyway (the qkv table shows it). The title says what was left out.
     """
     if upto not in STEPS:
         raise ValueError(f"upto must be one of {STEPS}, got {upto!r}")
@@ -266,32 +356,68 @@ def step_table(tokens, Q, K, V, query, upto="sum", decimals=2, max_items=4, mask
     T, d_k = K.shape
     tokens = as_labels_or_numbers(tokens, T, "tokens", f"Q, K, V with T = {T} rows")
     i = check_query(query, T)
+    if max_width is not None and (isinstance(max_width, bool) or not isinstance(max_width, (int, float))
+                                  or max_width <= 0):
+        raise ValueError(f"max_width must be a positive number of pixels or None, got {max_width!r}")
     vals = step_values(Q, K, V, i, mask=mask)
     n_steps = STEPS.index(upto)
+    if columns is None:
+        names = list(_STEP_COLUMNS[: 3 + n_steps])
+    else:
+        if isinstance(columns, str):
+            columns = (columns,)
+        names = list(columns)
+        unknown = [c for c in names if c not in _STEP_COLUMNS]
+        if unknown or not names:
+            raise ValueError(f"columns must name some of {_STEP_COLUMNS}, got {columns!r}")
+        names = [c for c in _STEP_COLUMNS if c in names]
 
-    def vec(x):
-        return format_vector(x, decimals, max_items)
+    def build(names, short):
+        def vec(x):
+            return _short_vector(x, decimals, 3) if short else format_vector(x, decimals, max_items)
 
-    columns = [
-        ("word", list(tokens)),
-        ("q vector", [vec(Q[i]) if j == i else "" for j in range(T)]),
-        ("k vector", [vec(K[j]) for j in range(T)]),
-        ("v vector", [vec(V[j]) for j in range(T)]),
-    ]
-    steps = [
-        ("score", [format_number(s, decimals) for s in vals["score"]]),
-        # with a mask the column holds the scaled scores AFTER masking (blocked: -inf), and says so
-        (scaled_header(d_k, decimals) + (" (masked)" if mask is not None else ""),
-         [format_number(s, decimals) for s in vals["scaled"]]),
-        ("softmax", [format_number(a, decimals) for a in vals["weights"]]),
-        ("softmax · v", [vec(w) for w in vals["weighted"]]),
-        ("sum", [vec(vals["z"]) if j == i else "" for j in range(T)]),
-    ]
-    columns += steps[:n_steps]
-    headers = [name for name, _ in columns]
-    rows = [[cells[j] for _, cells in columns] for j in range(T)]
+        def vec_header(name, n):
+            return f"{name} ({n} values)" if short and max_items is not None and n > max_items else name
+
+        all_columns = {
+            "q": (vec_header("q vector", d_k), [vec(Q[i]) if j == i else "" for j in range(T)]),
+            "k": (vec_header("k vector", d_k), [vec(K[j]) for j in range(T)]),
+            "v": (vec_header("v vector", V.shape[1]), [vec(V[j]) for j in range(T)]),
+            "score": ("score", [format_number(s, decimals) for s in vals["score"]]),
+            # with a mask the column holds the scaled scores AFTER masking (blocked: -inf), and says so
+            "scaled": (scaled_header(d_k, decimals) + (" (masked)" if mask is not None else ""),
+                       [format_number(s, decimals) for s in vals["scaled"]]),
+            "softmax": ("softmax", [format_number(a, decimals) for a in vals["weights"]]),
+            "weighted": (vec_header("softmax · v", V.shape[1]), [vec(w) for w in vals["weighted"]]),
+            "sum": (vec_header("sum", V.shape[1]), [vec(vals["z"]) if j == i else "" for j in range(T)]),
+        }
+        chosen = [("word", list(tokens))] + [all_columns[n] for n in names]
+        headers = [h for h, _ in chosen]
+        return headers, [[cells[j] for _, cells in chosen] for j in range(T)]
+
+    long_vectors = max_items is not None and max(d_k, V.shape[1]) > max_items
+    short = False
+    headers, rows = build(names, short)
+    left_out = []
+    if columns is None and max_width is not None:
+        for step in ("shorten", "q k", "v", "v anyway"):
+            if _fits(headers, rows, i, max_width):
+                break
+            if step == "shorten" and long_vectors:
+                short = True
+            elif step == "q k" and "score" in names:
+                left_out += [n for n in ("q", "k") if n in names]
+                names = [n for n in names if n not in ("q", "k")]
+            elif (step == "v anyway" or step == "v" and "weighted" not in names) and "v" in names:
+                left_out.append("v")
+                names.remove("v")
+            headers, rows = build(names, short)
     if title is None:
         title = f'query word "{tokens[i]}" (the slides\' word {i + 1}, index {i} in Python), d_k = {d_k}'
+    if left_out:
+        gone = ", ".join(left_out[:-1]) + (" and " if len(left_out) > 1 else "") + left_out[-1]
+        why = " (the score is q · k)" if "q" in left_out else ""
+        title += f"; {gone} column{'s' if len(left_out) > 1 else ''} left out to fit the screen{why}"
     return Table(headers, rows, title=title, highlight_row=i)
 
 

@@ -28,19 +28,19 @@ def test_the_right_shape_passes(capsys, text, d_model):
     expected = reference_shape(text, d_model)
     ok, out = run(capsys, expected, text, d_model)
     assert ok is True
-    assert out.startswith("✅") and str(expected) in out
+    assert out.startswith("✔ Correct") and str(expected) in out
 
 
 @pytest.mark.parametrize("predicted", [[7, 512], (np.int64(7), np.int64(512)), np.zeros((7, 512)).shape])
 def test_a_list_or_numpy_integers_also_pass(capsys, predicted):
     ok, out = run(capsys, predicted)
-    assert ok is True and out.startswith("✅")
+    assert ok is True and out.startswith("✔ Correct")
 
 
 def test_no_prediction_yet_is_a_gentle_reminder(capsys):
     ok, out = run(capsys, None)
     assert ok is False
-    assert out.startswith("✏️") and "None" in out and "❌" not in out
+    assert out.startswith("✏️") and "None" in out and "✘" not in out
 
 
 def test_transposed_shape_is_named(capsys):

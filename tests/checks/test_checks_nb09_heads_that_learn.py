@@ -17,7 +17,7 @@ from helpers import (
 
 def test_check_softmax_backward_accepts_the_formula(capsys):
     assert check_softmax_backward(lambda A, dA: A * (dA - (dA * A).sum(axis=-1, keepdims=True))) is True
-    assert "✅" in capsys.readouterr().out
+    assert "✔ Correct" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_check_softmax_backward_accepts_the_formula(capsys):
 def test_check_softmax_backward_names_the_mistake(capsys, fn, words):
     assert check_softmax_backward(fn) is False
     out = capsys.readouterr().out
-    assert out.startswith("❌") and words in out, out
+    assert out.startswith("✘ Not yet") and words in out, out
 
 
 def jacobian_one_row(A, dA):

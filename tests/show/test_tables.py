@@ -61,7 +61,9 @@ def test_step_table_label_is_the_actual_sqrt_dk():
     ref = loop_step(Q64, K64, V64, 2)
     assert t.column("score / 8") == [format_number(s) for s in ref["scaled"]]
     assert t.column("score") == [format_number(s) for s in ref["score"]]
-    assert t.column("q vector")[2].endswith("(64 values)")
+    assert t.column("q vector (64 values)")[2].count(",") == 2  # fitted: first and last value only
+    full = step_table(TOKENS, Q64, K64, V64, 2, upto="scaled", max_width=None)
+    assert full.column("q vector")[2].endswith("(64 values)")
     assert step_table(TOKENS, Q4, K4, V4, 0, upto="scaled").headers[-1] == "score / 2"
     assert scaled_header(1) == "score / 1"
     assert scaled_header(3) == "score / √d_k (√3 ≈ 1.73)"
