@@ -219,6 +219,7 @@ _LAZY = {
     # lessons.nb12_heads_of_a_real_model
     "CACHE_SIZE": "lessons.nb12_heads_of_a_real_model",
     "draw_head": "lessons.nb12_heads_of_a_real_model",
+    "draw_head_roles": "lessons.nb12_heads_of_a_real_model",
     "encoder_layer": "lessons.nb12_heads_of_a_real_model",
     "expected_shapes": "lessons.nb12_heads_of_a_real_model",
     "figure_png": "lessons.nb12_heads_of_a_real_model",
