@@ -81,9 +81,9 @@ _LAZY_MODULES = {
     ),
     "lessons.nb12_heads_of_a_real_model": (
         "CACHE_SIZE KEY_ROLES MODEL_DIR_NAME PRETRAINED_SHA256 LayerWeights PretrainedEncoder "
-        "PronounItem RunResult draw_head encoder_layer expected_shapes figure_png gelu key_role_shares "
-        "load_pretrained load_pronoun_eval pretrained_explorer pronoun_baselines pronoun_head_scores "
-        "rank_heads token_index word_token_indices"
+        "PronounItem RunResult draw_head draw_head_roles encoder_layer expected_shapes figure_png gelu "
+        "key_role_shares load_pretrained load_pronoun_eval pretrained_explorer pronoun_baselines "
+        "pronoun_head_scores rank_heads token_index word_token_indices"
     ),
     "checks.nb01_embeddings": "check_x_shape",
     "checks.nb02_queries_keys_values": "check_qkv",

@@ -34,6 +34,7 @@ __all__ = [
     "PronounItem",
     "RunResult",
     "draw_head",
+    "draw_head_roles",
     "encoder_layer",
     "expected_shapes",
     "figure_png",
@@ -652,6 +653,37 @@ def draw_head(fig, result, layer, head=None, query=None):
     fig.colorbar(im, ax=ax_map, fraction=0.046, pad=0.04)
     _draw_arcs(ax_arc, M, toks, query)
     return fig
+
+
+ROLE_COLOURS = ("#0072B2", "#56B4E9", "#999999", "#E69F00", "#D55E00", "#CC79A7", "#009E73")  # one per KEY_ROLES
+
+
+def draw_head_roles(ax, roles):
+    """The one-figure map of the model: each head coloured by its largest key role, with that share.
+
+    ax: a matplotlib Axes; roles (n_layers, n_heads, 7) from key_role_shares, in the order of KEY_ROLES.
+    Returns main_role (n_layers, n_heads), the index into KEY_ROLES drawn in each cell.
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    roles = np.asarray(roles, dtype=np.float64)
+    if roles.ndim != 3 or roles.shape[-1] != len(KEY_ROLES):
+        raise ValueError(f"roles must have shape (n_layers, n_heads, {len(KEY_ROLES)}), got {roles.shape}")
+    main_role = roles.argmax(axis=-1)  # (n_layers, n_heads)
+    n_layers, n_heads = main_role.shape
+    ax.imshow(main_role, cmap=ListedColormap(ROLE_COLOURS), vmin=-0.5, vmax=len(ROLE_COLOURS) - 0.5)
+    for l in range(n_layers):
+        for h in range(n_heads):
+            ax.text(h, l, f"{roles[l, h, main_role[l, h]]:.2f}", ha="center", va="center", fontsize=9, color="black")
+    ax.set_xticks(range(n_heads))
+    ax.set_yticks(range(n_layers))
+    ax.set_xlabel("head")
+    ax.set_ylabel("layer")
+    ax.set_title("what each head mostly looks at (number: that share of its weight)")
+    ax.legend(handles=[Patch(color=c, label=n) for c, n in zip(ROLE_COLOURS, KEY_ROLES)],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    return main_role
 
 
 def _draw_arcs(ax, M, toks, query=None, threshold=0.3):

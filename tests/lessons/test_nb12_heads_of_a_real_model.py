@@ -403,3 +403,21 @@ def test_draw_head_on_a_figure_without_pyplot(model):
         nb12.draw_head(fig, r, 6, 0)
     with pytest.raises(ValueError, match="head"):
         nb12.draw_head(fig, r, 0, 12)
+
+
+def test_draw_head_roles_colours_each_head_by_its_largest_share():
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(3)
+    roles = rng.random((2, 3, len(nb12.KEY_ROLES)))
+    roles /= roles.sum(axis=-1, keepdims=True)
+    ax = Figure().subplots()
+    main = nb12.draw_head_roles(ax, roles)
+    for l in range(2):  # independent reference: the largest of the 7 shares, by a loop
+        for h in range(3):
+            assert main[l, h] == max(range(len(nb12.KEY_ROLES)), key=lambda k: roles[l, h, k])
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 6 and texts[0] == f"{roles[0, 0].max():.2f}"
+    assert np.array_equal(ax.images[0].get_array(), main)
+    with pytest.raises(ValueError, match="roles must have shape"):
+        nb12.draw_head_roles(ax, roles[..., :6])
