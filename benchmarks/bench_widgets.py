@@ -197,12 +197,13 @@ JS_RUN = """async ([command, ms]) => {
     return await Promise.race([window.jupyterapp.commands.execute(command), timer]);
 }"""
 
-JS_IDLE = """() => {
+JS_IDLE = ("""() => {
     const w = window.jupyterapp.shell.currentWidget;
     const k = w.sessionContext.session && w.sessionContext.session.kernel;
-    const busy = [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')].some(p => p.textContent.includes('*'));
+    const busy = [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')]"""
+    """.some(p => p.textContent.includes('*'));
     return !!k && k.status === 'idle' && !busy;
-}"""
+}""")
 
 JS_KERNEL_IDLE = """() => {
     const w = window.jupyterapp.shell.currentWidget;
@@ -215,7 +216,7 @@ CONTROL_SELECTOR = ('.widget-slider, .widget-dropdown, .widget-toggle-buttons, .
                     '.widget-text, .widget-textarea, .widget-label')
 
 # Widget cells with their controls (tagged data-bw-control for locators).
-JS_CONTROLS = """() => {
+JS_CONTROLS = ("""() => {
     const clean = (t) => (t || '').replace(/[\\s\\u200b]+/g, ' ').trim();
     const result = [];
     document.querySelectorAll('.jp-Notebook .jp-Cell').forEach((cell, i) => {
@@ -228,7 +229,8 @@ JS_CONTROLS = """() => {
             controls.push({id, kind, label: clean(label)});
         };
         const lab = (el) => { const box = el.closest('.widget-inline-hbox, .widget-toggle-buttons');
-                              const l = box && box.querySelector(':scope > .widget-label'); return l ? l.textContent : ''; };
+                              const l = box && box.querySelector(':scope > .widget-label');"""
+    """ return l ? l.textContent : ''; };
         area.querySelectorAll('.noUi-handle').forEach(h => add(h, 'slider', lab(h)));
         area.querySelectorAll('.widget-dropdown select').forEach(s => add(s, 'dropdown', lab(s)));
         area.querySelectorAll('.widget-toggle-buttons').forEach(g => add(g, 'toggle buttons', lab(g)));
@@ -240,7 +242,7 @@ JS_CONTROLS = """() => {
         if (controls.length) result.push({cell: i, controls});
     });
     return result;
-}"""
+}""")
 
 # Watch one cell's output (not its controls): every change, the time its images are decoded, its height.
 JS_ARM = """([i, controlSel]) => {
@@ -282,13 +284,16 @@ JS_RESULT = """() => {
             imgs0: st.imgs0, minImgs: st.minImgs === Infinity ? null : st.minImgs, now: performance.now()};
 }"""
 
-JS_LAST_CHANGE = "() => { const c = window.__bw.st.changes; return [c.length, c.length ? c[c.length-1] : null, performance.now()]; }"
+JS_LAST_CHANGE = ("() => { const c = window.__bw.st.changes; "
+                  "return [c.length, c.length ? c[c.length-1] : null, performance.now()]; }")
 
 # What the output shows (not the controls): text and a hash of each image's pixels; blank images.
-JS_LOOK = """async ([i, controlSel]) => {
+JS_LOOK = ("""async ([i, controlSel]) => {
     const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
     const area = cell.querySelector('.jp-OutputArea');
-    const hash = (arr) => { let h = 2166136261; for (let k = 0; k < arr.length; k += 3) { h ^= arr[k]; h = Math.imul(h, 16777619); } return (h >>> 0).toString(16); };
+    const hash = (arr) => { let h = 2166136261;"""
+    """ for (let k = 0; k < arr.length; k += 3) { h ^= arr[k]; h = Math.imul(h, 16777619); }"""
+    """ return (h >>> 0).toString(16); };
     const imgs = [...area.querySelectorAll('img')].filter(im => !im.closest(controlSel));
     const parts = [], blank = [];
     for (const im of imgs) {
@@ -311,7 +316,7 @@ JS_LOOK = """async ([i, controlSel]) => {
     clone.querySelectorAll(controlSel).forEach(e => e.remove());
     const text = clone.textContent.replace(/\\s+/g, ' ').trim();
     return {sig: text + '|' + parts.join(','), images: imgs.length, blank};
-}"""
+}""")
 
 
 # ------------------------------------------------------------------ moving controls
@@ -327,7 +332,8 @@ def _step(page, id_, kind, direction):
     loc = _locator(page, id_)
     if kind == "slider":
         vertical = loc.evaluate("h => !!h.closest('.widget-vslider')")
-        now, lo, hi = loc.evaluate("h => ['aria-valuenow','aria-valuemin','aria-valuemax'].map(a => Number(h.getAttribute(a)))")
+        now, lo, hi = loc.evaluate("h => ['aria-valuenow','aria-valuemin','aria-valuemax']"
+                                   ".map(a => Number(h.getAttribute(a)))")
         if (direction > 0 and now >= hi) or (direction < 0 and now <= lo):
             direction = -direction
         key = ("ArrowUp" if vertical else "ArrowRight") if direction > 0 else ("ArrowDown" if vertical else "ArrowLeft")
@@ -340,7 +346,8 @@ def _step(page, id_, kind, direction):
         loc.select_option(index=index + direction)
     elif kind in ("toggle buttons", "radio buttons"):
         item = "button" if kind == "toggle buttons" else "input[type=radio]"
-        states = loc.evaluate(f"g => [...g.querySelectorAll('{item}')].map(b => b.classList.contains('mod-active') || b.checked === true)")
+        states = loc.evaluate(f"g => [...g.querySelectorAll('{item}')]"
+                              ".map(b => b.classList.contains('mod-active') || b.checked === true)")
         index = states.index(True) if True in states else 0
         if (direction > 0 and index >= len(states) - 1) or (direction < 0 and index <= 0):
             direction = -direction
@@ -506,7 +513,8 @@ def main():
     print(f"JupyterLab {jupyterlab.__version__}, ipykernel {ipykernel.__version__}, ipywidgets "
           f"{ipywidgets.__version__}; default settings; viewport {VIEWPORT['width']}x{VIEWPORT['height']}")
     where = pathlib.Path(args.checkout).resolve() if args.checkout else ROOT
-    print(f"git: {subprocess.run(['git', 'log', '-1', '--format=%h %s'], cwd=where, capture_output=True, text=True).stdout.strip()}")
+    git_head = subprocess.run(['git', 'log', '-1', '--format=%h %s'], cwd=where, capture_output=True, text=True)
+    print(f"git: {git_head.stdout.strip()}")
     print(f"load at start: {uptime()}")
     lab = Lab(source=NOTEBOOKS, pythonpath=pathlib.Path(args.checkout).resolve() if args.checkout else None)
     results = []

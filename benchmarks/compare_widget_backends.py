@@ -99,7 +99,8 @@ def measure(page, cell, steps):
     end = time.monotonic() + 20
     while time.monotonic() < end:
         inputs, changes, now = page.evaluate("() => [window.__cmp.inputs, window.__cmp.changes, performance.now()]")
-        if inputs and changes and changes[-1] >= inputs[-1] and now - changes[-1] > 800 and page.evaluate(bw.JS_KERNEL_IDLE):
+        if (inputs and changes and changes[-1] >= inputs[-1] and now - changes[-1] > 800
+                and page.evaluate(bw.JS_KERNEL_IDLE)):
             return changes[-1] - inputs[-1]
         page.wait_for_timeout(100)
     return None

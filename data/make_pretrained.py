@@ -47,7 +47,8 @@ APACHE_2_0_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc5
 DROPPED = ("embeddings.position_ids",)
 METADATA = {
     "format": "np",
-    "source": "sentence-transformers/all-MiniLM-L6-v2 model.safetensors, sha256 " + UPSTREAM_SHA256["model.safetensors"],
+    "source": ("sentence-transformers/all-MiniLM-L6-v2 model.safetensors, sha256 "
+               + UPSTREAM_SHA256["model.safetensors"]),
     "conversion": "float32 -> float16 (round to nearest), embeddings.position_ids dropped; data/make_pretrained.py",
     "license": "Apache-2.0",
 }
@@ -184,7 +185,8 @@ def main(argv=None):
     p.add_argument("source", help="the wheel, a folder with the upstream files, or the upstream model.safetensors")
     p.add_argument("--out", default=str(OUT_DIR), help="output folder (default: data/all-MiniLM-L6-v2)")
     p.add_argument("--apache-license", default="/usr/share/common-licenses/Apache-2.0",
-                   help="a copy of https://www.apache.org/licenses/LICENSE-2.0.txt (Debian ships one at the default path)")
+                   help="a copy of https://www.apache.org/licenses/LICENSE-2.0.txt "
+                        "(Debian ships one at the default path)")
     p.add_argument("--check", action="store_true", help="compare the hashes with PRETRAINED_SHA256 of the helpers")
     args = p.parse_args(argv)
     hashes = make(args.source, args.out, args.apache_license)

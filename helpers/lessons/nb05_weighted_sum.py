@@ -10,8 +10,10 @@ __all__ = ["live_query_view"]
 
 
 def live_query_view(examples, choice_control, width=640, height=320):
-    """The query-word menu's view, redrawn in place (notebook 05): the chosen query word's weights as
-    bars, and under them its output z_i and its row of the slides' table (step_table).
+    """The query-word menu's view, redrawn in place (notebook 05).
+
+    The chosen query word's weights as bars, and under them its output z_i and its row of the slides'
+    table (step_table).
 
     examples maps a name to (words, Q, K, V); the control's value is (name, i), i the query word's
     index. Returns the helpers.LiveFigure, connected.

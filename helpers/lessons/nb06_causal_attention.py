@@ -123,8 +123,10 @@ def _check_convention(convention):
 
 
 def live_mask_view(examples, example_control, causal_control, order_control, width=560, height=480):
-    """The mask widget's view, redrawn in place (notebook 06): the weights A from mask_view as a heatmap,
-    causal mask on or off, before or after the softmax, and the row sums under it.
+    """The mask widget's view, redrawn in place (notebook 06).
+
+    The weights A from mask_view as a heatmap, causal mask on or off, before or after the softmax, and
+    the row sums under it.
 
     examples maps a menu name to (words, Q, K, V); the controls' values are a name of examples, the
     mask on (bool) and "before" / "after". Returns the helpers.LiveFigure, connected.

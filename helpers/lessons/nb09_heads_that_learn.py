@@ -687,8 +687,10 @@ def _sizes(config):
 
 
 def live_example_view(params, data, n_heads, example_control, head_control, width=520, height=440):
-    """The explorer of notebook 09, redrawn in place: head h's weights on test sequence i, and under them
-    the answers and the model's prediction. The controls' values are i and h. Each sequence is run
+    """The explorer of notebook 09, redrawn in place.
+
+    Head h's weights on test sequence i, and under them the answers and the model's prediction. The
+    controls' values are i and h. Each sequence is run
     through the model once (moving back is instant). Returns the helpers.LiveFigure, connected.
     """
     import functools

@@ -282,8 +282,10 @@ def _check_params(params, x_shape):
 
 
 def live_swap_view(X, params, n_heads, tokens, i_control, j_control, position_control, width=840, height=400):
-    """The swap widget of notebook 10, redrawn in place: permutation_gap per token after swapping words
-    i and j, with or without the positional encoding, as bars (the swapped words orange).
+    """The swap widget of notebook 10, redrawn in place.
+
+    permutation_gap per token after swapping words i and j, with or without the positional encoding, as
+    bars (the swapped words orange).
 
     The controls' values are i, j (word indices) and add_position (bool). Each swap's gaps are computed
     once (moving back is instant). The y-axis starts at 0 … 2 and only ever grows, so bars can be

@@ -216,10 +216,12 @@ def time_it(fn, *args, repeats=3, **kwargs):
 
 
 def live_memory_view(T_control, block_control, d_v=64, width=600, height=400):
-    """The memory widget of notebook 11, redrawn in place: attention_memory_bytes, full vs blocked, as two
-    bars on a FIXED logarithmic axis (from 1 KB to the largest T's full memory), so that doubling T
-    visibly raises the full bar by a factor 4 and the blocked one by about 2. The controls' values are
-    T and the block size; T_control.options gives the largest T. Returns the helpers.LiveFigure, connected.
+    """The memory widget of notebook 11, redrawn in place.
+
+    attention_memory_bytes, full vs blocked, as two bars on a FIXED logarithmic axis (from 1 KB to the
+    largest T's full memory), so that doubling T visibly raises the full bar by a factor 4 and the
+    blocked one by about 2. The controls' values are T and the block size; T_control.options gives the
+    largest T. Returns the helpers.LiveFigure, connected.
     """
     from ..show.live import LiveFigure, live_fonts
 

@@ -314,8 +314,11 @@ class PretrainedEncoder:
         return result
 
     def run_many(self, texts):
-        """[run(t) for t in texts], computed as one padded batch (padded keys masked out): much faster for
-        many short texts. Results equal run()'s to float32 round-off and are remembered like run()'s."""
+        """[run(t) for t in texts], computed as one padded batch (padded keys masked out).
+
+        Much faster for many short texts. Results equal run()'s to float32 round-off and are remembered
+        like run()'s.
+        """
         if not isinstance(texts, (list, tuple)) or not texts:
             raise ValueError(f"texts must be a non-empty list of strings, got {type(texts).__name__}")
         for chunk in range(0, len(texts), 64):  # at most 64 texts per batch
@@ -421,7 +424,8 @@ def token_index(result, text, word, occurrence=0):
     """Index of the (first WordPiece) token of the `occurrence`-th whole word `word` in `text` (case-insensitive)."""
     starts = _word_starts(text, word)
     if occurrence >= len(starts):
-        raise ValueError(f"{word!r} occurs {len(starts)} time(s) as a word in the text, asked for occurrence {occurrence}")
+        raise ValueError(f"{word!r} occurs {len(starts)} time(s) as a word in the text, "
+                         f"asked for occurrence {occurrence}")
     start = starts[occurrence]
     for i, (a, b) in enumerate(result.offsets):
         if a == start and b > a:
@@ -430,7 +434,10 @@ def token_index(result, text, word, occurrence=0):
 
 
 def word_token_indices(result, text, words):
-    """For each word of `words` (in order, as helpers.tokenize splits `text`), the index of its first WordPiece token."""
+    """For each word of `words`, the index of its first WordPiece token.
+
+    The words are taken in order, as helpers.tokenize splits `text`.
+    """
     out, pos = [], 0
     for w in words:
         start = text.find(w, pos)
@@ -559,8 +566,11 @@ def _pronoun_tokens(model, item):
 
 
 def pronoun_head_scores(model, items):
-    """Per item, per head: is the right candidate weighted more? -> (n_items, n_layers, n_heads) bool, and the
-    weights on the right and wrong candidate (n_items, n_layers, n_heads) each."""
+    """Per item, per head: is the right candidate weighted more?
+
+    -> (n_items, n_layers, n_heads) bool, and the weights on the right and wrong candidate
+    (n_items, n_layers, n_heads) each.
+    """
     n = len(items)
     correct = np.zeros((n, model.n_layers, model.n_heads), dtype=bool)
     w_right = np.zeros((n, model.n_layers, model.n_heads), dtype=np.float32)
@@ -623,8 +633,11 @@ def key_role_shares(A, tokens):
 
 # ---------------------------------------------------------------- figures (no pyplot: safe in widgets)
 def draw_head(fig, result, layer, head=None, query=None):
-    """Draw one head's attention map and its arcs on `fig` (a matplotlib Figure), or, with head=None,
-    the 12 heads of the layer as a grid. Returns fig. Tested without a browser; the widget only calls it."""
+    """Draw one head's attention map and its arcs on `fig` (a matplotlib Figure), or the layer's 12 heads.
+
+    With head=None, the 12 heads of the layer are drawn as a grid. Returns fig. Tested without a browser;
+    the widget only calls it.
+    """
     n_layers, n_heads, T, _ = result.A.shape
     if not (isinstance(layer, (int, np.integer)) and 0 <= layer < n_layers):
         raise ValueError(f"layer must be an integer in 0..{n_layers - 1}, got {layer!r}")

@@ -167,7 +167,10 @@ class LiveFigure(_widgets.VBox):
                     self._state.notify_all()
 
     def redraw(self):
-        """Draw now, in this thread, with the controls' current values; returns the PNG bytes sent (or None on error)."""
+        """Draw now, in this thread, with the controls' current values.
+
+        Returns the PNG bytes sent (or None on error).
+        """
         with self._lock:
             values = self.values()
             try:
@@ -228,7 +231,8 @@ class LiveFigure(_widgets.VBox):
                     artist.draw(renderer)
             fig.stale = False  # drawing marks nothing new; what the next update changes decides
             width, height = self.canvas.get_width_height()
-            picture = PIL.Image.frombuffer("RGBA", (width, height), bytes(self.canvas.buffer_rgba()), "raw", "RGBA", 0, 1)
+            picture = PIL.Image.frombuffer("RGBA", (width, height), bytes(self.canvas.buffer_rgba()),
+                                           "raw", "RGBA", 0, 1)
             buffer = io.BytesIO()
             picture.convert("RGB").save(buffer, format="png", compress_level=1)
             return buffer.getvalue()
@@ -276,10 +280,10 @@ class LiveHeatmap:
 
     Built once (one image, one colour bar); each `show` puts new values on the image and, when the
     matrix is at most `annotate_max` × `annotate_max` (default 5: each text costs about a millisecond
-    per picture, so a 7 × 7 map with its 49 values drawn would miss the 50 ms goal), writes each value in its cell (the text
-    artists are reused while the shape stays the same). A new shape (another sentence) moves the
-    ticks and makes new texts. -inf and NaN cells are grey. With live= (the LiveFigure), only the
-    image, its texts and the title are redrawn on a move (LiveFigure.animate).
+    per picture, so a 7 × 7 map with its 49 values drawn would miss the 50 ms goal), writes each
+    value in its cell (the text artists are reused while the shape stays the same). A new shape
+    (another sentence) moves the ticks and makes new texts. -inf and NaN cells are grey. With live=
+    (the LiveFigure), only the image, its texts and the title are redrawn on a move (LiveFigure.animate).
     """
 
     def __init__(self, ax, vmin=0.0, vmax=1.0, cmap="viridis", colorbar_label=None, xlabel=None, ylabel=None,
@@ -358,8 +362,8 @@ class LiveBars:
 
     Each value is written on its bar (inside, in white, near the top), unless write_values=False or
     there are more than values_max bars (each text costs about a millisecond per picture).
-    With live= (the LiveFigure), only the bars, their values and the title are redrawn on a move. The bars and texts are reused
-    while the number of bars stays the same; another number of bars re-lays the chart out.
+    With live= (the LiveFigure), only the bars, their values and the title are redrawn on a move. The
+    bars and texts are reused while the number of bars stays the same; another number of bars re-lays the chart out.
     `bold` in show() is the index of a label drawn in bold (the query word).
     """
 

@@ -79,9 +79,11 @@ def _header_width_px(header):
 
 
 def table_min_width_px(headers, rows, bold_rows=()):
-    """The narrowest the table can be drawn: every column as wide as its widest cell (cells do not wrap,
-    headers wrap at spaces; the highlighted row is bold), plus the cells' padding. The browser draws it at
-    this width, or wider when there is room."""
+    """The narrowest the table can be drawn: every column as wide as its widest cell, plus the cells' padding.
+
+    Cells do not wrap, headers wrap at spaces; the highlighted row is bold. The browser draws it at
+    this width, or wider when there is room.
+    """
     bold_rows = list(bold_rows) + [False] * (len(rows) - len(bold_rows))
     widths = []
     for j, h in enumerate(headers):

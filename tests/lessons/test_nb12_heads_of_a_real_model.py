@@ -273,7 +273,8 @@ def _rewrite(folder, change):
 def test_missing_tensor_names_the_file_and_the_tensor(tmp_path):
     folder = _copy_model(tmp_path)
     _rewrite(folder, lambda t: t.pop("encoder.layer.4.attention.self.key.bias"))
-    with pytest.raises(ValueError, match=r"model\.safetensors lacks tensor 'encoder\.layer\.4\.attention\.self\.key\.bias'"):
+    with pytest.raises(ValueError,
+                       match=r"model\.safetensors lacks tensor 'encoder\.layer\.4\.attention\.self\.key\.bias'"):
         helpers.load_pretrained(tmp_path)
 
 
