@@ -180,8 +180,11 @@ _JS_APP_READY = """() => !!(window.jupyterapp && window.jupyterapp.shell && wind
 
 @pytest.fixture(scope="module")
 def lab_page(lab, browser, clock):
-    """One JupyterLab page at 1366×768 in its default layout (reset workspace: file browser open), kept open
-    for the whole module: each test opens its notebook in it, as a learner opens one after the other."""
+    """One JupyterLab page at 1366×768 in its default layout (reset workspace: file browser open).
+
+    It is kept open for the whole module: each test opens its notebook in it, as a learner opens one
+    after the other.
+    """
     page = browser.new_page(viewport=VIEWPORT)
     page.set_default_timeout(STEP_TIMEOUT * 1000)
     page.on("dialog", lambda d: d.dismiss())

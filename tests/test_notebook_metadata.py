@@ -44,7 +44,8 @@ def test_language_info_is_complete(path):
     for key, value in IPYKERNEL_LANGUAGE_INFO.items():
         assert info[key] == value, f"{path.name}: language_info[{key!r}] is {info[key]!r}, a kernel reports {value!r}"
     assert re.fullmatch(r"3\.\d+\.\d+", info["version"]), f"{path.name}: language_info version {info['version']!r}"
-    assert set(info) == set(LANGUAGE_INFO_KEYS), f"{path.name}: unexpected language_info keys {set(info) - set(LANGUAGE_INFO_KEYS)}"
+    unexpected = set(info) - set(LANGUAGE_INFO_KEYS)
+    assert set(info) == set(LANGUAGE_INFO_KEYS), f"{path.name}: unexpected language_info keys {unexpected}"
 
 
 def test_the_kernel_reports_what_the_notebooks_store():

@@ -18,9 +18,9 @@ value of the last expression, or of the name its last line assigns, e.g. `passed
 or prints "✔ Correct", and prints no "✘". The namespace is fresh: numpy as `np`, `math` and
 `helpers` imported, then the notebook's own import statements and the exercise's starter cells
 (the code cells just above the block, e.g. `keys_text = …`) are run, working directory
-notebooks/ as in JupyterLab; nothing else of the notebook runs. They also fail when a notebook still has an exercise (a code cell calling a
-`check_…` function) whose checker no solution block calls, or when a solution is still an
-executed code cell (a code cell calling a checker whose stored output says "Correct", or one
+notebooks/ as in JupyterLab; nothing else of the notebook runs. They also fail when a notebook still
+has an exercise (a code cell calling a `check_…` function) whose checker no solution block calls, or
+when a solution is still an executed code cell (a code cell calling a checker whose stored output says "Correct", or one
 hidden by collapsing its source): Run All would run it and show its verdict right under the
 learner's own attempt, and redefine the learner's function.
 """
@@ -201,7 +201,8 @@ def test_solution_passes_its_checker(path, cell, code):
     failed = [m for m in FAIL_MARKS if m in printed]
     passed = value is True or any(m in printed for m in PASS_MARKS)
     assert passed and not failed and value is not False, (
-        f"{path.name} cell {cell}: the solution does not pass {sorted(called)}: returned {value!r}, printed:\n{printed}")
+        f"{path.name} cell {cell}: the solution does not pass {sorted(called)}: "
+        f"returned {value!r}, printed:\n{printed}")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
