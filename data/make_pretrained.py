@@ -22,7 +22,7 @@ What it does, deterministically (run it twice: the same bytes):
      SHA-256 of the text published at https://www.apache.org/licenses/LICENSE-2.0.txt) and NOTICE
      (the model's attribution and what was changed);
   5. prints each written file's SHA-256 and, with --check, compares them with the values stored in
-     helpers/lessons/nb12_heads_of_a_real_model.py (PRETRAINED_SHA256).
+     helpers/lessons/nb12_heads_of_a_real_model/model.py (PRETRAINED_SHA256).
 
 Only numpy and the Python standard library are needed (not safetensors, not torch).
 """

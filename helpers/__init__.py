@@ -8,7 +8,7 @@ The map (helpers/README.md has the table notebook -> modules):
     data.py        sentences, vocabulary, embeddings, the worked example (data/)
     environment.py the set-up check of notebook 00
     show/          style, figures, diagrams, tables (matplotlib)
-    lessons/       nbNN_<notebook>.py: code that serves one notebook
+    lessons/       nbNN_<notebook>.py (or package nbNN_<notebook>/): code that serves one notebook
     checks/        nbNN_<notebook>.py: the "check yourself" exercise checkers
 
 Imports go one way: _validate <- core <- show <- lessons <- checks (data, environment: leaves).

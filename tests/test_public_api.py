@@ -21,8 +21,11 @@ MODULES = sorted(
 
 
 def module_all(name):
-    """The literal __all__ of a helpers module, read without importing it."""
-    tree = ast.parse((ROOT / (name.replace(".", "/") + ".py")).read_text())
+    """The literal __all__ of a helpers module (a file, or a package's __init__.py), read without importing it."""
+    path = ROOT / (name.replace(".", "/") + ".py")
+    if not path.is_file():
+        path = ROOT / name.replace(".", "/") / "__init__.py"
+    tree = ast.parse(path.read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
             try:

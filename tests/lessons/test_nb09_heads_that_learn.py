@@ -1,4 +1,4 @@
-"""helpers/lessons/nb09_heads_that_learn.py: the tiny model of notebook 09 against loops and finite differences.
+"""helpers/lessons/nb09_heads_that_learn/: the tiny model of notebook 09 against loops and finite differences.
 
 The task against its rules written as loops, every gradient against finite differences (float64,
 relative error < 1e-6), determinism, the .npz round trip and its errors, and the stored
