@@ -65,7 +65,8 @@ def plot_matrix_product(terms, ops=None, title=None, row_labels=None, annotate=N
     gap_in = 0.9  # room for an operator, in inches
     widths = [_display(M.shape[1]) for M in mats]
     heights = [_display(M.shape[0]) for M in mats]
-    scale = min((9.6 - gap_in * (n - 1)) / sum(widths), 5.5 / max(heights), 0.85)  # inches per cell; ≤ 11.4 in wide
+    # inches per cell; the figure stays under MAX_FIGURE_WIDTH
+    scale = min((9.6 - gap_in * (n - 1)) / sum(widths), 5.5 / max(heights), 0.85)
     gap = gap_in / scale
     total_w = sum(widths) + gap * (n - 1)
     total_h = max(heights)
@@ -139,7 +140,7 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     wo_w = h * min(max(d_model / (h * d_head), 0.5), 2.0)  # W_O and Z_f width, in head-block units
     wo_w = max(wo_w, 2.4)  # with few heads, still room for the row labels "rows 0–511: head 0"
     total_w = h + gap + wo_w + gap + wo_w
-    scale = min(10.0 / total_w, 1.1)  # inches per unit; the figure ≤ 11.4 in wide
+    scale = min(10.0 / total_w, 1.1)  # inches per unit; the figure ≤ MAX_FIGURE_WIDTH wide
     unit_pt = 72 * scale
     block_h = min(max(T / d_head, 1.0, 85 / unit_pt), max(2.5, 85 / unit_pt))  # room for "Z_h" and its shape
     if unit_pt < 75:  # narrow head blocks: the shape is written vertically and needs height
@@ -227,7 +228,7 @@ def plot_roadmap(highlight=None):
                                   or highlight not in numbers):
         raise ValueError(f"highlight must be a notebook number from 0 to {numbers[-1]}, got {highlight!r}")
     info = {n: (name, what) for n, name, what in ROADMAP}
-    box_w, box_h, col_gap, row_gap = 2.7, 1.45, 0.4, 0.95  # 12.6 in, drawn at 11.4
+    box_w, box_h, col_gap, row_gap = 2.7, 1.45, 0.4, 0.95  # 12.6 in, drawn at MAX_FIGURE_WIDTH
     ncols = 4
     fig_w = ncols * box_w + (ncols - 1) * col_gap + 0.6
     rows_y = [-1.25, -1.25 - box_h - row_gap, -1.25 - 2 * (box_h + row_gap) - 0.45]  # top of each row

@@ -61,10 +61,12 @@ CLASSROOM_RC = {
 }
 
 # The classroom screen: 1366×768, JupyterLab's default layout (file browser open) leaves a 934 px
-# notebook column. A figure wider than 934 / 0.8 ≈ 1167 px is shown below 0.8 of its size (13 pt tick
-# labels under 14 px), so at dpi 100 no figure is wider than MAX_FIGURE_WIDTH inches; a heatmap at
-# most MAX_HEATMAP_HEIGHT inches (600 px) tall fits one 768 px screen with the controls of a widget.
-MAX_FIGURE_WIDTH = 11.4
+# notebook column; at the 125 % zoom TEACHING.md recommends, with the file browser closed, 913 px.
+# A figure wider than 913 / 0.8 ≈ 1141 px is shown below 0.8 of its size (13 pt tick labels under
+# 14 px), so at dpi 100 no figure is wider than MAX_FIGURE_WIDTH inches (plus the saved margins);
+# a heatmap at most MAX_HEATMAP_HEIGHT inches (600 px) tall fits one 768 px screen with the
+# controls of a widget.
+MAX_FIGURE_WIDTH = 11.0
 MAX_HEATMAP_HEIGHT = 6.0
 
 

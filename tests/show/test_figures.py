@@ -8,6 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from drawn import SMALL, TOKENS, tick_labels  # tests/show/drawn.py
+from helpers.show.style import MAX_FIGURE_WIDTH
 from helpers import (
     init_mha_weights,
     multi_head_attention,
@@ -141,7 +142,7 @@ def test_heads_grid_of_eight(heads):
     assert tick_labels(panels[0], "y") == TOKENS and set(tick_labels(panels[1], "y")) == {""}
     assert tick_labels(panels[4], "x") == TOKENS and set(tick_labels(panels[0], "x")) == {""}
     assert panels[4].get_xlabel() == "key word j" and panels[0].get_ylabel() == "query word i"
-    assert 10 <= fig.get_size_inches()[0] <= 11.4  # big for a projector, shown ≥ 0.8 in a 934 px column
+    assert 10 <= fig.get_size_inches()[0] <= MAX_FIGURE_WIDTH  # big for a projector, shown ≥ 0.8 on the screen
 
 
 def test_heads_uneven_grid_titles_and_annotations():
