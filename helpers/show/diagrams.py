@@ -140,7 +140,8 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     wo_w = h * min(max(d_model / (h * d_head), 0.5), 2.0)  # W_O and Z_f width, in head-block units
     wo_w = max(wo_w, 2.4)  # with few heads, still room for the row labels "rows 0–511: head 0"
     total_w = h + gap + wo_w + gap + wo_w
-    scale = min(10.0 / total_w, 1.1)  # inches per unit; the figure ≤ MAX_FIGURE_WIDTH wide
+    label_w = 0.0 if tokens is None else 0.12 * max(len(t) for t in tokens) + 0.3
+    scale = min((10.0 - 2 * label_w) / total_w, 1.1)  # inches per unit; with the labels ≤ MAX_FIGURE_WIDTH
     unit_pt = 72 * scale
     block_h = min(max(T / d_head, 1.0, 85 / unit_pt), max(2.5, 85 / unit_pt))  # room for "Z_h" and its shape
     if unit_pt < 75:  # narrow head blocks: the shape is written vertically and needs height
@@ -148,7 +149,6 @@ def plot_concat_shapes(T, n_heads, d_head, d_model, tokens=None):
     if tokens is not None:
         block_h = max(block_h, T * 15 / (72 * scale))  # room for one token per row
     total_h = max(h, block_h)
-    label_w = 0.0 if tokens is None else 0.12 * max(len(t) for t in tokens) + 0.3
     left, right, top, bottom = 0.3 + label_w, 0.3 + label_w, 1.5, 0.4
     fig = plt.figure(figsize=(total_w * scale + left + right, total_h * scale + top + bottom))
     W, H = fig.get_size_inches()
