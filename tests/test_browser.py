@@ -452,17 +452,18 @@ _JS_KERNEL_IDLE = """() => {
 }"""
 
 
-def _wait_for_change(page, cell, before, deadline):
+def _wait_for_change(page, cell, before, deadline, require_change=True):
     """The cell's output signature once it differs from `before`, is not empty, and holds still; None if not.
 
     "Holds still" means the same signature over three polls (~0.75 s) with the kernel idle, so a redraw
-    still queued in the kernel cannot be mistaken for the final picture.
+    still queued in the kernel cannot be mistaken for the final picture. With require_change=False, any
+    signature that holds still will do (a control moved back to where it was).
     """
     end = min(time.monotonic() + CONTROL_TIMEOUT, deadline)
     last, steady = None, 0
     while time.monotonic() < end:
         now = _signature(page, cell)
-        changed = now and now != before and now.replace("|", "").strip()
+        changed = not require_change or (now and now != before and now.replace("|", "").strip())
         if changed and now == last and page.evaluate(_JS_KERNEL_IDLE):
             steady += 1
             if steady >= 3:
@@ -550,23 +551,6 @@ def _burst(page, cell, id_, kind):
             _move(page, control, kind)  # one step forward (a dropdown's next option, the next button, a click)
         page.wait_for_timeout(BURST_GAP_MS)
     return start, _state(page, id_)
-
-
-def _wait_steady(page, cell, deadline):
-    """The cell's output signature once the kernel is idle and it holds still over three polls."""
-    end = min(time.monotonic() + CONTROL_TIMEOUT, deadline)
-    last, steady = None, 0
-    while time.monotonic() < end:
-        now = _signature(page, cell)
-        if now == last and page.evaluate(_JS_KERNEL_IDLE):
-            steady += 1
-            if steady >= 3:
-                return now
-        else:
-            steady = 0
-        last = now
-        time.sleep(0.25)
-    return None
 
 
 def _screenshot(page, cell, path):
@@ -671,8 +655,7 @@ def test_widgets_render_and_respond(lab, browser, report, clock, name):
                     images = page.evaluate(_JS_IMAGE_COUNT, [cell, _CONTROLS])
                     was, now = _burst(page, cell, ctl["id"], ctl["kind"])
                     what = f"cell {cell}: {ctl['kind']} '{ctl['label']}' moved {BURST_STEPS} steps quickly ({was!r} to {now!r})"
-                    after = (_wait_for_change(page, cell, before, deadline) if now != was
-                             else _wait_steady(page, cell, deadline))
+                    after = _wait_for_change(page, cell, before, deadline, require_change=now != was)
                     assert after is not None, f"{name}: after the {what}: the output did not settle on a new picture"
                     broken = _broken_images(page, cell)
                     assert not broken, f"{name}: after the {what}: {broken}"
