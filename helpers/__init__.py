@@ -80,8 +80,8 @@ _LAZY_MODULES = {
         "running_max_and_sum time_it timed"
     ),
     "lessons.nb12_heads_of_a_real_model": (
-        "CACHE_SIZE KEY_ROLES MODEL_DIR_NAME PRETRAINED_SHA256 LayerWeights PretrainedEncoder "
-        "PronounItem RunResult draw_head draw_head_roles encoder_layer expected_shapes figure_png gelu "
+        "ARC_THRESHOLD CACHE_SIZE KEY_ROLES MODEL_DIR_NAME PRETRAINED_SHA256 HeadFigure LayerWeights "
+        "PretrainedEncoder PronounItem RunResult draw_head draw_head_roles encoder_layer expected_shapes gelu "
         "key_role_shares load_pretrained load_pronoun_eval pretrained_explorer pronoun_baselines "
         "pronoun_head_scores rank_heads token_index word_token_indices"
     ),

@@ -46,6 +46,7 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
+from matplotlib.spines import Spine
 
 __all__ = ["LiveBars", "LiveFigure", "LiveHeatmap", "live_fonts"]
 
@@ -227,7 +228,7 @@ class LiveFigure(_widgets.VBox):
                 self.canvas.restore_region(self._background)
             renderer = self.canvas.get_renderer()
             for artist in sorted(self._animated, key=lambda a: a.get_zorder()):
-                if artist.get_visible():
+                if _shown(artist):
                     artist.draw(renderer)
             fig.stale = False  # drawing marks nothing new; what the next update changes decides
             width, height = self.canvas.get_width_height()
@@ -259,6 +260,18 @@ def live_fonts(ax, size=10):
     ax.yaxis.label.set_fontsize(size + 1)
     ax.title.set_fontsize(size + 1)
     return ax
+
+
+def _shown(artist):
+    """Whether a full draw would draw this artist: visible, in a visible axes, and not a spine of an axes turned off."""
+    if not artist.get_visible():
+        return False
+    ax = artist.axes
+    if ax is None:
+        return True
+    if not ax.get_visible():
+        return False
+    return ax.axison or not isinstance(artist, Spine)
 
 
 def _as_html(shown):

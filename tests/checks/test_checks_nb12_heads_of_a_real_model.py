@@ -42,18 +42,3 @@ def test_mistakes_are_named(capsys):
         assert helpers.check_plug_in(fn) is False
         out = capsys.readouterr().out
         assert out.startswith("✘ Not yet") and words in out
-
-
-def test_explorer_redraws_in_place():
-    model = helpers.load_pretrained()
-    box = helpers.pretrained_explorer(model)
-    text, menus, message, image = box.children
-    first = image.value
-    assert first[:4] == b"\x89PNG"
-    text.value = "Keys on the table belong to Sarah."
-    assert image.value != first and message.value == ""
-    second = image.value
-    menus.children[1].value = -1  # all heads
-    assert image.value != second
-    text.value = "   "
-    assert "empty or blank" in message.value and image.value != first

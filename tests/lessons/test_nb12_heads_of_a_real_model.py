@@ -390,20 +390,56 @@ def test_pronoun_scores_against_loops(model):
 
 
 def test_draw_head_on_a_figure_without_pyplot(model):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     r = model.run(KIDS)
     fig = Figure(figsize=(9, 4))
+    FigureCanvasAgg(fig)
     assert nb12.draw_head(fig, r, 3, 1, query=10) is fig
     assert len(fig.axes) == 3  # map, colour bar, arcs
-    png = nb12.figure_png(fig)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    nb12.draw_head(fig, r, 5, None)
+    fig.canvas.draw()
+    nb12.draw_head(fig, r, 5, None)  # cleared first: only the 12 maps
     assert len(fig.axes) == 12
+    fig.canvas.draw()
     with pytest.raises(ValueError, match="layer"):
         nb12.draw_head(fig, r, 6, 0)
     with pytest.raises(ValueError, match="head"):
         nb12.draw_head(fig, r, 0, 12)
+    with pytest.raises(ValueError, match="query"):
+        nb12.draw_head(fig, r, 0, 1, query=len(r.tokens))
+
+
+def _one_head_result(M):
+    """A RunResult with one layer of one head whose weights are M (T, T), for drawing."""
+    T = M.shape[0]
+    A = M[None, None].astype(np.float32)  # (1, 1, T, T)
+    return nb12.RunResult([f"t{k}" for k in range(T)], np.arange(T), [(0, 0)] * T, A, np.zeros((2, T, 4)))
+
+
+@pytest.mark.parametrize("query", [None, 2])
+def test_arcs_join_a_query_to_each_key_it_weighs_at_least_the_threshold(query):
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(5)
+    T = 7
+    M = rng.dirichlet(0.3 * np.ones(T), size=T)  # (T, T), rows sum to 1, a few large weights
+    view = nb12.HeadFigure(Figure(figsize=(9, 4.2))).show(_one_head_result(M), 0, 0, query)
+    arcs = view.one["arcs"]
+    expected = []  # independent reference: the loops of the definition, one arc per (query, key) pair
+    for i in range(T) if query is None else [query]:
+        for j in range(T):
+            if i != j and M[i, j] >= nb12.ARC_THRESHOLD:
+                expected.append((min(i, j), max(i, j), round(min(1.0, M[i, j]), 5), round(1 + 2 * M[i, j], 5)))
+    assert len(expected) >= 2  # the case is not empty
+    got = []
+    for seg, rgba, width in zip(arcs.get_segments(), arcs.get_colors(), arcs.get_linewidths()):
+        (x0, y0), (x1, y1) = seg[0], seg[-1]
+        assert y0 == pytest.approx(0, abs=1e-9) and y1 == pytest.approx(0, abs=1e-9)  # both ends on the tokens
+        span = round(x1 - x0)
+        assert seg[:, 1].max() == pytest.approx(0.95 * span / (T - 1), rel=1e-3)  # height grows with the distance
+        got.append((round(x0), round(x1), round(float(rgba[3]), 5), round(float(width), 5)))
+    assert sorted(got) == sorted(expected)
 
 
 def test_draw_head_roles_colours_each_head_by_its_largest_share():
@@ -422,3 +458,49 @@ def test_draw_head_roles_colours_each_head_by_its_largest_share():
     assert np.array_equal(ax.images[0].get_array(), main)
     with pytest.raises(ValueError, match="roles must have shape"):
         nb12.draw_head_roles(ax, roles[..., :6])
+
+
+def _png(data):
+    import io
+
+    from matplotlib.image import imread
+
+    return imread(io.BytesIO(data), format="png")[..., :3]
+
+
+def test_explorer_redraws_in_place_the_picture_a_full_draw_gives(model):
+    """Each move puts new data on the artists already there (blitting); the picture equals a fresh full draw."""
+    from helpers.show.live import LiveFigure
+
+    box = nb12.pretrained_explorer(model, KIDS, layer=3, head=1)
+    text, menus, live = box.children
+    layer_menu, head_menu = menus.children
+    assert isinstance(live, LiveFigure) and live.last_error is None
+    moves = [(layer_menu, 4), (head_menu, 7), (head_menu, -1), (layer_menu, 0), (head_menu, 2),
+             (text, "Keys on the table belong to Sarah."), (head_menu, -1), (text, KIDS)]
+    pictures = [live.image.value]
+    for control, value in moves:
+        control.value = value
+        assert live.wait(30) and live.last_error is None
+        assert live.image.value != pictures[-1]  # a new picture for every move
+        pictures.append(live.image.value)
+        reference = LiveFigure(width=900, height=420)  # drawn from scratch, no cached background
+        head = None if head_menu.value < 0 else head_menu.value
+        nb12.HeadFigure(reference.figure, grid=(2, 6)).show(model.run(text.value), layer_menu.value, head)
+        np.testing.assert_array_equal(_png(live.image.value), _png(reference.render()))
+
+
+def test_explorer_keeps_the_picture_and_names_a_refused_text(model):
+    box = nb12.pretrained_explorer(model, KIDS)
+    text, _, live = box.children
+    picture = live.image.value
+    text.value = "   "
+    assert live.wait(30)
+    assert "empty or blank" in live.text.value and live.image.value == picture
+    text.value = "Keys on the table belong to Sarah."
+    assert live.wait(30)
+    assert live.text.value == "" and live.image.value != picture
+    with pytest.raises(ValueError, match="empty or blank"):  # a bad first text is refused before the widget exists
+        nb12.pretrained_explorer(model, "")
+    with pytest.raises(ValueError, match="layer"):
+        nb12.pretrained_explorer(model, KIDS, layer=6)

@@ -4,7 +4,7 @@
                    (load_pretrained) and the forward pass (encoder_layer, PretrainedEncoder.run)
     evaluation.py  looking at heads (token_index, rank_heads), the pronoun evaluation set
                    (load_pronoun_eval, pronoun_head_scores) and what heads mostly do (key_role_shares)
-    figures.py     drawing a head and the head roles, and the explorer widget (pretrained_explorer)
+    figures.py     drawing a head (HeadFigure, draw_head), the head roles, and the explorer widget
 
 Notebooks reach every name below as helpers.X; tests may import this package as one module.
 """
@@ -20,7 +20,7 @@ from .evaluation import (
     token_index,
     word_token_indices,
 )
-from .figures import draw_head, draw_head_roles, figure_png, pretrained_explorer
+from .figures import ARC_THRESHOLD, HeadFigure, draw_head, draw_head_roles, pretrained_explorer
 from .model import (
     CACHE_SIZE,
     MODEL_DIR_NAME,
@@ -35,10 +35,12 @@ from .model import (
 )
 
 __all__ = [
+    "ARC_THRESHOLD",
     "CACHE_SIZE",
     "KEY_ROLES",
     "MODEL_DIR_NAME",
     "PRETRAINED_SHA256",
+    "HeadFigure",
     "LayerWeights",
     "PretrainedEncoder",
     "PronounItem",
@@ -47,7 +49,6 @@ __all__ = [
     "draw_head_roles",
     "encoder_layer",
     "expected_shapes",
-    "figure_png",
     "gelu",
     "key_role_shares",
     "load_pretrained",
