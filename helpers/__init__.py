@@ -73,7 +73,7 @@ _LAZY_MODULES = {
     ),
     "lessons.nb10_transformer_block": (
         "add_and_norm BlockWeights decoder_block encoder_block feed_forward init_block_weights "
-        "layer_norm live_swap_view permutation_gap positional_encoding relu"
+        "layer_norm live_swap_view permutation_gap positional_encoding relu swap_gaps"
     ),
     "lessons.nb11_cost_of_attention": (
         "attention_memory_bytes blocked_attention live_memory_view online_softmax peak_memory "

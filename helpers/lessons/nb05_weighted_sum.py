@@ -1,5 +1,7 @@
 """Code that serves notebook 05 (the weighted sum): the query-word widget's live view."""
 
+import functools
+
 import numpy as np
 
 from ..core import step_values
@@ -12,8 +14,8 @@ __all__ = ["live_query_view"]
 def live_query_view(examples, choice_control, width=640, height=320):
     """The query-word menu's view, redrawn in place (notebook 05).
 
-    The chosen query word's weights as bars, and under them its output z_i and its row of the slides'
-    table (step_table).
+    The chosen query word's weights as bars (its own bar orange), and under them its output z_i and its
+    row of the slides' table (step_table). Each query word's numbers are computed once.
 
     examples maps a name to (words, Q, K, V); the control's value is (name, i), i the query word's
     index. Returns the helpers.LiveFigure, connected.
@@ -22,16 +24,23 @@ def live_query_view(examples, choice_control, width=640, height=320):
 
     live = LiveFigure(width=width, height=height)
     live.figure.subplots_adjust(left=0.11, right=0.98, bottom=0.27, top=0.9)
-    bars = LiveBars(live.figure.add_subplot(), xlabel="key word j", live=live)
+    bars = LiveBars(live.figure.add_subplot(), xlabel="key word j   (orange: the query word itself)", live=live)
+
+    @functools.lru_cache(maxsize=256)
+    def computed(name, i):  # the bars' weights and the text under them, once per query word
+        words, Q, K, V = examples[name]
+        values = step_values(Q, K, V, query=i)
+        z = format_vector(values["z"], max_items=8)
+        text = _Html(f'<pre style="margin:0">z_{i + 1} of "{words[i]}" = {z}</pre>'
+                     + step_table(words, Q, K, V, query=i)._repr_html_())
+        return np.asarray(values["weights"]), text
 
     def update(choice):
         name, i = choice
-        words, Q, K, V = examples[name]
-        values = step_values(Q, K, V, query=i)
-        bars.show(np.asarray(values["weights"]), words, bold=i, title=f'softmax weights of query word "{words[i]}"')
-        z = format_vector(values["z"], max_items=8)
-        return _Html(f'<pre style="margin:0">z_{i + 1} of "{words[i]}" = {z}</pre>'
-                     + step_table(words, Q, K, V, query=i)._repr_html_())
+        words = examples[name][0]
+        weights, text = computed(name, i)
+        bars.show(weights, words, highlight=i, title=f'softmax weights of query word "{words[i]}"')
+        return text
 
     return live.connect(update, choice=choice_control)
 

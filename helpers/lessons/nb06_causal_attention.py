@@ -126,7 +126,7 @@ def live_mask_view(examples, example_control, causal_control, order_control, wid
     """The mask widget's view, redrawn in place (notebook 06).
 
     The weights A from mask_view as a heatmap, causal mask on or off, before or after the softmax, and
-    the row sums under it.
+    the row sums under it. With the mask off, the title says that before / after changes nothing.
 
     examples maps a menu name to (words, Q, K, V); the controls' values are a name of examples, the
     mask on (bool) and "before" / "after". Returns the helpers.LiveFigure, connected.
@@ -141,6 +141,8 @@ def live_mask_view(examples, example_control, causal_control, order_control, wid
     def update(example, causal, order):
         words, Q, K, V = examples[example]
         A, title = mask_view(Q, K, V, causal=causal, order=order)  # (T, T)
+        if not causal:  # the before/after buttons still answer: they say why the map stays the same
+            title = f"{title}, so “{order} the softmax” changes nothing"
         heat.show(A, words, words, title=title)
         return "row sums: " + str(np.round(A.sum(axis=-1), 2))
 

@@ -28,6 +28,7 @@ __all__ = [
     "permutation_gap",
     "positional_encoding",
     "relu",
+    "swap_gaps",
 ]
 
 
@@ -234,6 +235,34 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
     return gap
 
 
+def swap_gaps(X, params, n_heads, add_position=False):
+    """permutation_gap for every swap of two words, computed in one batch: (T, T, T) (notebook 10's widget).
+
+    gaps[i, j] (= gaps[j, i]) is permutation_gap(X, params, n_heads, perm, add_position) for the perm that
+    swaps words i and j; gaps[i, i] (no swap) is 0. The sentence and its T·(T−1)/2 swapped copies go
+    through the block together, so every choice in the widget is ready before it is made.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    T, d_model = X.shape
+    pairs = [(i, j) for i in range(T) for j in range(i + 1, T)]
+    perms = np.tile(np.arange(T), (len(pairs), 1))  # (P, T), one swap per row
+    for k, (i, j) in enumerate(pairs):
+        perms[k, [i, j]] = [j, i]
+    X_perm = X[perms]  # (P, T, d_model): row s of copy k is the token that was at position perms[k, s]
+    same = [np.array_equal(x, X) for x in X_perm]  # only equal words exchanged: the same sentence
+    if add_position:
+        PE = positional_encoding(T, d_model, dtype=X.dtype)  # (T, d_model), by position, not by token
+        X, X_perm = X + PE, X_perm + PE
+    Ys, _ = encoder_block(np.concatenate([X[None], X_perm]), params, n_heads)  # (1 + P, T, d_model)
+    Y, Y_perm = Ys[0], Ys[1:]
+    gaps = np.zeros((T, T, T), dtype=Y.dtype)
+    for k, (i, j) in enumerate(pairs):
+        if not same[k]:
+            gaps[i, j, perms[k]] = np.abs(Y_perm[k] - Y[perms[k]]).max(axis=-1)  # back in the original order
+            gaps[j, i] = gaps[i, j]
+    return gaps
+
+
 def _check_ffn(x_shape, W_1, b_1, W_2, b_2):
     """Return the four feed-forward arrays when their shapes fit X's d_model, else ValueError."""
     d_model = x_shape[-1]
@@ -287,12 +316,11 @@ def live_swap_view(X, params, n_heads, tokens, i_control, j_control, position_co
     permutation_gap per token after swapping words i and j, with or without the positional encoding, as
     bars (the swapped words orange).
 
-    The controls' values are i, j (word indices) and add_position (bool). Each swap's gaps are computed
-    once (moving back is instant). The y-axis starts at 0 … 2 and only ever grows, so bars can be
-    compared from one swap to the next. Returns the helpers.LiveFigure, connected.
+    The controls' values are i, j (word indices) and add_position (bool). Every swap's gaps are computed
+    when the view is built (swap_gaps, one batch), so a move only draws. The y-axis starts at 0 … 2 and
+    only ever grows, so bars can be compared from one swap to the next. Returns the helpers.LiveFigure,
+    connected.
     """
-    import functools
-
     from ..show.live import LiveFigure, live_fonts
 
     X = as_float_array(X, "X", ndim=2)
@@ -312,14 +340,10 @@ def live_swap_view(X, params, n_heads, tokens, i_control, j_control, position_co
     live_fonts(ax, 11)
     live.animate(*bars, note, ax.title)
 
-    @functools.lru_cache(maxsize=256)
-    def gaps(i, j, add_position):  # (T,)
-        perm = np.arange(T)
-        perm[[i, j]] = perm[[j, i]]  # swap words i and j
-        return permutation_gap(X, params, n_heads, perm, add_position)
+    table = {pe: swap_gaps(X, params, n_heads, pe) for pe in (False, True)}  # each (T, T, T), computed now
 
     def update(i, j, add_position):
-        gap = gaps(int(i), int(j), bool(add_position))
+        gap = table[bool(add_position)][int(i), int(j)]  # (T,)
         top = 1.1 * float(gap.max())
         if top > ax.get_ylim()[1]:  # the axis only grows (a full draw, once)
             ax.set_ylim(0, top)

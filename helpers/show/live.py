@@ -377,16 +377,18 @@ class LiveBars:
     there are more than values_max bars (each text costs about a millisecond per picture).
     With live= (the LiveFigure), only the bars, their values and the title are redrawn on a move. The
     bars and texts are reused while the number of bars stays the same; another number of bars re-lays the chart out.
-    `bold` in show() is the index of a label drawn in bold (the query word).
+    `highlight` in show() is the index of a bar drawn in `highlight_colour` (the query word itself): a
+    colour, not a bold tick label, so that moving it redraws only the bars.
     """
 
     def __init__(self, ax, colour="#0072B2", ymax=1.0, fontsize=11, ylabel="softmax weight", xlabel=None,
-                 write_values=True, live=None, values_max=8):
+                 write_values=True, live=None, values_max=8, highlight_colour="#D55E00"):
         self.ax = ax
         self.live = live
         self.write_values = write_values
         self.values_max = values_max
         self.colour = colour
+        self.highlight_colour = highlight_colour
         self.ymax = float(ymax)
         self.fontsize = fontsize
         self.bars = []
@@ -400,7 +402,7 @@ class LiveBars:
             ax.set_xlabel(xlabel)
         live_fonts(ax)
 
-    def show(self, values, labels, title=None, bold=None):
+    def show(self, values, labels, title=None, highlight=None):
         values = np.asarray(values, dtype=float)
         if values.ndim != 1 or values.size == 0 or len(labels) != values.size:
             raise ValueError(f"LiveBars.show needs a 1-D row of values and one label each, got shape "
@@ -417,16 +419,17 @@ class LiveBars:
             if self.live is not None:  # the bars, their values and the title change on every update
                 self.live.animate(*self.bars, *self.texts, self.ax.title)
         labels = tuple(str(x) for x in labels)
-        if (labels, bold) != self.labels:
+        if labels != self.labels:
             rotate = n > 6 or max(len(t) for t in labels) * n > 48
             self.ax.set_xticks(range(n), labels, rotation=45 if rotate else 0, ha="right" if rotate else "center",
                                rotation_mode="anchor")
-            for k, label in enumerate(self.ax.get_xticklabels()):  # tick texts are reused: reset each
-                label.set_fontweight("bold" if bold is not None and k == int(bold) else "normal")
-            self.labels = (labels, bold)
+            self.labels = labels
+        if highlight is not None and not (isinstance(highlight, (int, np.integer)) and 0 <= highlight < n):
+            raise ValueError(f"LiveBars.show: highlight must be None or a bar index in 0..{n - 1}, got {highlight!r}")
         pad = 0.02 * self.ymax
-        for bar, v in zip(self.bars, values):
+        for k, (bar, v) in enumerate(zip(self.bars, values)):
             bar.set_height(v)
+            bar.set_color(self.highlight_colour if k == highlight else self.colour)
         for text, v in zip(self.texts, values):
             inside = v > 0.85 * self.ymax
             text.set(text=f"{v:.2f}", y=v - pad if inside else v + pad, va="top" if inside else "bottom",

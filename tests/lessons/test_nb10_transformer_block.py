@@ -28,6 +28,7 @@ from helpers import (
     permutation_gap,
     positional_encoding,
     relu,
+    swap_gaps,
 )
 
 TOL = 1e-12
@@ -494,6 +495,29 @@ def test_swapping_two_equal_words_leaves_every_gap_zero(dtype):
     # swapping a word with a different one still moves it: its gap is not 0 with positions
     gap_other = permutation_gap(X, p, 2, [1, 0, 2, 3, 4], add_position=True)
     assert gap_other[0] > 1e-3 and gap_other[1] > 1e-3
+
+
+@pytest.mark.parametrize("add_position", [False, True])
+def test_swap_gaps_are_the_loop_gaps_of_every_swap(add_position):
+    p = random_params(8, 2, 16, seed=4)
+    X = np.random.default_rng(4).normal(size=(4, 8))
+    X[3] = X[1]  # two equal words: swapping them gives the same sentence, every gap 0
+    got = swap_gaps(X, p, 2, add_position)
+    assert got.shape == (4, 4, 4) and got.dtype == X.dtype
+    PE = np.array(ref_positional_encoding(4, 8)) if add_position else np.zeros((4, 8))
+    Y, _ = ref_block(X + PE, p, 2)
+    for i in range(4):
+        for j in range(4):
+            perm = list(range(4))
+            perm[i], perm[j] = perm[j], perm[i]
+            expected = [0.0] * 4
+            if not np.array_equal(X[perm], X):
+                Y_perm, _ = ref_block(X[perm] + PE, p, 2)
+                for s in range(4):  # output row s belongs to the token that came from position perm[s]
+                    expected[perm[s]] = max(abs(Y_perm[s][d] - Y[perm[s]][d]) for d in range(8))
+            assert max(abs(got[i, j, t] - expected[t]) for t in range(4)) <= 1e-10, (i, j)
+    assert np.array_equal(got[1, 3], np.zeros(4)) and np.array_equal(got[2, 2], np.zeros(4))
+    assert (got[0, 1].max() > 1e-3) == add_position  # without positions the block cannot see a swap
 
 
 def test_permutation_gap_rejects_a_bad_permutation():

@@ -14,6 +14,7 @@ import time
 import ipywidgets as widgets
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 from matplotlib.image import imread
 
 from helpers.show.live import LiveFigure
@@ -210,15 +211,20 @@ def test_live_bars_update_in_place_and_follow_a_new_length():
 
     live = LiveFigure(width=400, height=300)
     bars = LiveBars(live.figure.add_subplot())
-    bars.show([0.1, 0.9], ["a", "b"], title="two", bold=1)
+    bars.show([0.1, 0.9], ["a", "b"], title="two", highlight=1)
     first = list(bars.bars)
     assert [b.get_height() for b in bars.bars] == [0.1, 0.9]
     assert [t.get_text() for t in bars.texts] == ["0.10", "0.90"]
     assert bars.texts[1].get_color() == "white"  # 0.9: written inside its bar
-    assert bars.ax.get_xticklabels()[1].get_fontweight() == "bold"
-    bars.show([0.5, 0.5], ["a", "b"], bold=0)
-    assert [t.get_fontweight() for t in bars.ax.get_xticklabels()] == ["bold", "normal"]  # only the new one
+    colour, orange = to_rgba(bars.colour), to_rgba(bars.highlight_colour)
+    assert [b.get_facecolor() for b in bars.bars] == [colour, orange]
+    bars.show([0.5, 0.5], ["a", "b"], highlight=0)
+    assert [b.get_facecolor() for b in bars.bars] == [orange, colour]  # only the new one
     assert bars.bars == first and [b.get_height() for b in bars.bars] == [0.5, 0.5]
+    bars.show([0.5, 0.5], ["a", "b"])
+    assert [b.get_facecolor() for b in bars.bars] == [colour, colour]
+    with pytest.raises(ValueError, match=r"highlight must be None or a bar index in 0..1, got 2"):
+        bars.show([0.5, 0.5], ["a", "b"], highlight=2)
     bars.show([0.2, 0.3, 0.5], ["x", "y", "z"])
     assert len(bars.bars) == 3 and len(bars.ax.patches) == 3 and len(bars.ax.texts) == 3
     assert _png(live.render()).shape[:2] == (300, 400)
