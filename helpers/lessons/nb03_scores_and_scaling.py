@@ -463,7 +463,8 @@ def live_scaling_view(d_k_control, T=8, seed=0, n_pairs=2000, score_range=70.0, 
 
     Left, the scores of n_pairs random pairs q · k, raw and divided by √d_k (histograms on fixed
     bins); then the softmax of one query's row of T scores, unscaled and scaled. d_k_control is an
-    ipywidgets control whose value is d_k. Each d_k's samples are drawn once (moving back is instant).
+    ipywidgets control whose value is d_k. Each d_k's samples and histograms are computed once (for
+    a control with options, all of them when the view is built).
     Returns the helpers.LiveFigure, connected: show it under the control.
     """
     from ..show.live import LiveBars, LiveFigure, live_fonts
@@ -491,16 +492,22 @@ def live_scaling_view(d_k_control, T=8, seed=0, n_pairs=2000, score_range=70.0, 
     live.animate(raw_hist, scaled_hist, legend, hist_ax.title)  # the rest is drawn once
 
     @functools.lru_cache(maxsize=64)
-    def draws(d_k):  # (n_pairs,) scores of random pairs and one row of T scores
-        return score_samples(d_k, n_pairs, seed), scaling_demo(d_k, T, seed)
+    def computed(d_k):  # the histograms (70 bins each) and their spreads, and one row of T scores
+        samples = score_samples(d_k, n_pairs, seed)  # (n_pairs,) scores of random pairs
+        scaled = samples / math.sqrt(d_k)  # (n_pairs,)
+        counts = (np.histogram(np.clip(samples, -score_range, score_range), bins=bins)[0],
+                  np.histogram(scaled, bins=bins)[0])
+        return counts, (np.std(samples), np.std(scaled)), scaling_demo(d_k, T, seed)
+
+    for d_k in getattr(d_k_control, "options", ()):  # a slider's every d_k, now: a move then only draws
+        computed(d_k[1] if isinstance(d_k, tuple) else d_k)
 
     def update(d_k):
-        samples, demo = draws(d_k)
-        scaled = samples / math.sqrt(d_k)  # (n_pairs,)
-        raw_hist.set_data(np.histogram(np.clip(samples, -score_range, score_range), bins=bins)[0])
-        scaled_hist.set_data(np.histogram(scaled, bins=bins)[0])
-        legend.get_texts()[0].set_text(f"q · k   (std {format_number(np.std(samples))})")
-        legend.get_texts()[1].set_text(f"q · k / √d_k   (std {format_number(np.std(scaled))})")
+        (raw_counts, scaled_counts), (raw_std, scaled_std), demo = computed(d_k)
+        raw_hist.set_data(raw_counts)
+        scaled_hist.set_data(scaled_counts)
+        legend.get_texts()[0].set_text(f"q · k   (std {format_number(raw_std)})")
+        legend.get_texts()[1].set_text(f"q · k / √d_k   (std {format_number(scaled_std)})")
         hist_ax.title.set_text(f"scores of random pairs, d_k = {d_k} (√d_k = {format_number(math.sqrt(d_k))})")
         raw_bars.show(demo.weights_raw, labels, title=f"unscaled: largest {format_number(demo.weights_raw.max())}")
         scaled_bars.show(demo.weights_scaled, labels,
