@@ -6,6 +6,7 @@ columns h·d_head … (h+1)·d_head - 1 of W_q, W_k, W_v and the rows h·d_head 
 W_o, as in attention.head_weights and attention.output_weights_per_head.
 """
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -285,10 +286,19 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
     heat = LiveHeatmap(live.figure.add_subplot(), xlabel="key word j", ylabel="query word i",
                        colorbar_label="weight", live=live)
 
+    @functools.lru_cache(maxsize=None)
+    def computed(sentence, head):  # head h's weights A_h (T, T) and the words each word looks at most
+        A = head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head).A
+        return A, top_attended_table(A, words[sentence], k=2)
+
+    for label in sentence_ids:  # every sentence and head now (a few ms): a move then only draws
+        for h in range(int(n_heads)):
+            computed(label, h)
+
     def update(sentence, head):  # head h's weights A_h in place, the words each word looks at most under them
-        view = head_attention(X_of[sentence], W_q, W_k, W_v, n_heads, head)
-        heat.show(view.A, words[sentence], words[sentence], title=f"head {head}: A_{head} (untrained)")
-        return top_attended_table(view.A, words[sentence], k=2)
+        A, table = computed(sentence, head)
+        heat.show(A, words[sentence], words[sentence], title=f"head {head}: A_{head} (untrained)")
+        return table
 
     live.connect(update, sentence=menu, head=buttons)
     return widgets.VBox([menu, buttons, live])

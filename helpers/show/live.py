@@ -377,8 +377,8 @@ class LiveBars:
     there are more than values_max bars (each text costs about a millisecond per picture).
     With live= (the LiveFigure), only the bars, their values and the title are redrawn on a move. The
     bars and texts are reused while the number of bars stays the same; another number of bars re-lays the chart out.
-    `highlight` in show() is the index of a bar drawn in `highlight_colour` (the query word itself): a
-    colour, not a bold tick label, so that moving it redraws only the bars.
+    `highlight` in show() is the index of a bar drawn in `highlight_colour` (the query word itself), on a
+    light column of that colour: colours, not a bold tick label, so that moving it redraws only the bars.
     """
 
     def __init__(self, ax, colour="#0072B2", ymax=1.0, fontsize=11, ylabel="softmax weight", xlabel=None,
@@ -394,6 +394,7 @@ class LiveBars:
         self.bars = []
         self.texts = []
         self.labels = None
+        self.column = None  # a light column behind the highlighted bar (visible even when its bar is tiny)
         ax.set_ylim(0.0, self.ymax)
         ax.spines[["top", "right"]].set_visible(False)
         if ylabel:
@@ -426,6 +427,14 @@ class LiveBars:
             self.labels = labels
         if highlight is not None and not (isinstance(highlight, (int, np.integer)) and 0 <= highlight < n):
             raise ValueError(f"LiveBars.show: highlight must be None or a bar index in 0..{n - 1}, got {highlight!r}")
+        if highlight is not None and self.column is None:
+            self.column = self.ax.axvspan(-0.5, 0.5, color=self.highlight_colour, alpha=0.15, lw=0, zorder=0.5,
+                                          gid="highlight")
+            if self.live is not None:
+                self.live.animate(self.column)
+        if self.column is not None:
+            self.column.set_visible(highlight is not None)
+            self.column.set_x(-0.5 if highlight is None else highlight - 0.5)
         pad = 0.02 * self.ymax
         for k, (bar, v) in enumerate(zip(self.bars, values)):
             bar.set_height(v)

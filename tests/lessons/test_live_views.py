@@ -21,7 +21,8 @@ def moved(live, control, value):
 
 
 def heights(ax):
-    return np.array([p.get_height() for p in ax.patches])
+    """The bars' heights (not the light column behind a highlighted bar)."""
+    return np.array([p.get_height() for p in ax.patches if p.get_gid() != "highlight"])
 
 
 def test_scaling_view_shows_both_softmax_rows_of_scaling_demo():

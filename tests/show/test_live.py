@@ -218,15 +218,17 @@ def test_live_bars_update_in_place_and_follow_a_new_length():
     assert bars.texts[1].get_color() == "white"  # 0.9: written inside its bar
     colour, orange = to_rgba(bars.colour), to_rgba(bars.highlight_colour)
     assert [b.get_facecolor() for b in bars.bars] == [colour, orange]
+    assert bars.column.get_visible() and bars.column.get_x() == 0.5  # the column behind bar 1
     bars.show([0.5, 0.5], ["a", "b"], highlight=0)
     assert [b.get_facecolor() for b in bars.bars] == [orange, colour]  # only the new one
+    assert bars.column.get_x() == -0.5
     assert bars.bars == first and [b.get_height() for b in bars.bars] == [0.5, 0.5]
     bars.show([0.5, 0.5], ["a", "b"])
-    assert [b.get_facecolor() for b in bars.bars] == [colour, colour]
+    assert [b.get_facecolor() for b in bars.bars] == [colour, colour] and not bars.column.get_visible()
     with pytest.raises(ValueError, match=r"highlight must be None or a bar index in 0..1, got 2"):
         bars.show([0.5, 0.5], ["a", "b"], highlight=2)
     bars.show([0.2, 0.3, 0.5], ["x", "y", "z"])
-    assert len(bars.bars) == 3 and len(bars.ax.patches) == 3 and len(bars.ax.texts) == 3
+    assert len(bars.bars) == 3 and len(bars.ax.patches) == 3 + 1 and len(bars.ax.texts) == 3  # + the column
     assert _png(live.render()).shape[:2] == (300, 400)
     with pytest.raises(ValueError, match="one label each"):
         bars.show([0.2, 0.8], ["x"])
@@ -250,7 +252,7 @@ def test_animated_artists_over_a_cached_background_give_the_same_picture_as_a_fu
         bars.show([0.2, 0.8], ["a", "b"], title="first")
         heat.show(A, ["a", "b"], ["a", "b"], title="A")
         live.render()  # the background is cached here (fast)
-        bars.show([0.6, 0.4], ["a", "b"], title="second")  # same layout: only animated artists change
+        bars.show([0.6, 0.4], ["a", "b"], title="second", highlight=1)  # same layout: only animated artists change
         heat.show(A[::-1], ["a", "b"], ["a", "b"], title="A reversed")
     assert fast._animated and not slow._animated
     np.testing.assert_array_equal(_png(fast.render())[..., :3], _png(slow.render())[..., :3])
