@@ -143,6 +143,7 @@ def live_mask_view(examples, example_control, causal_control, order_control, wid
         A, title = mask_view(Q, K, V, causal=causal, order=order)  # (T, T)
         if not causal:  # the before/after buttons still answer: they say why the map stays the same
             title = f"{title}, so “{order} the softmax” changes nothing"
+        live.layout(example)  # ticks and labels depend on the sentence only: its background is kept
         heat.show(A, words, words, title=title)
         return "row sums: " + str(np.round(A.sum(axis=-1), 2))
 

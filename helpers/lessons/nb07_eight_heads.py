@@ -297,6 +297,7 @@ def head_explorer(sentence_ids, W_q, W_k, W_v, n_heads, sentence=None, head=0):
 
     def update(sentence, head):  # head h's weights A_h in place, the words each word looks at most under them
         A, table = computed(sentence, head)
+        live.layout(sentence)  # ticks and labels depend on the sentence only: its background is kept
         heat.show(A, words[sentence], words[sentence], title=f"head {head}: A_{head} (untrained)")
         return table
 

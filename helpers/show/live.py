@@ -28,6 +28,12 @@ callbacks (JupyterLab 4.6 runs them on a second kernel thread by default, "comms
 - the PNG is complete before it is sent (one `Image.value` assignment), so the page receives a
   whole picture or keeps the previous one.
 
+Only what moves is drawn again: `live.animate(artist, ...)` declares the artists an update changes;
+the rest is drawn once and kept as a background (drawn again when it changes, e.g. new tick labels).
+A view whose fixed part depends on one choice only (the sentence of a heatmap) calls
+`live.layout(sentence)` in its update, and the background of each sentence is kept, so coming back
+to a sentence draws only the moving artists.
+
 If the update function raises, the previous picture stays and the error is shown as text under
 it. An update may also clear and redraw its axes (`ax.clear()`), which is slower but still safe.
 Speed: keep figures small (≤ 900 × 600 px), avoid many text artists (each costs about a
@@ -51,6 +57,7 @@ from matplotlib.spines import Spine
 __all__ = ["LiveBars", "LiveFigure", "LiveHeatmap", "live_fonts"]
 
 _IDLE_EXIT_S = 30.0  # the drawing thread ends after this long without work (a new one starts on demand)
+_LAYOUTS_KEPT = 12  # backgrounds kept per LiveFigure, one per layout key (a 600 × 480 one is 1.2 MB)
 
 try:  # ipywidgets is imported at class creation: a LiveFigure is a widget (a VBox: image, text)
     import ipywidgets as _widgets
@@ -94,6 +101,9 @@ class LiveFigure(_widgets.VBox):
         self._lock = threading.RLock()  # guards the figure: one draw at a time
         self._animated = []  # artists redrawn on every picture (the rest is a cached background)
         self._background = None
+        self._backgrounds = {}  # layout key -> cached background (see layout), the most recent last
+        self._layout = None
+        self._background_layout = None  # the layout key the current background was drawn for
         self._state = threading.Condition()  # guards _wanted, _busy, _thread
         self._wanted = False
         self._busy = False
@@ -189,28 +199,44 @@ class LiveFigure(_widgets.VBox):
             self.last_values = values
             return png
 
-    def animate(self, *artists):
+    def animate(self, *artists, new=False):
         """Declare artists that change on every update (lines, bars, texts, an image): only they are redrawn.
 
         Everything else (axes, ticks, labels, colour bars) is drawn once and kept as a background; it is
         drawn again whenever one of its artists changes (matplotlib marks the figure stale), so changing
-        ticks or labels in an update is still shown, at the cost of a full draw. Returns the artists.
+        ticks or labels in an update is still shown, at the cost of a full draw. new=True: the artists were
+        just created (never drawn), so the backgrounds kept stay valid. Returns the artists.
         """
         with self._lock:
+            stale = not new
             for artist in artists:
                 ax = artist.axes
                 if ax is not None and not any(sp.get_animated() for sp in ax.spines.values()):
                     for spine in ax.spines.values():  # the frame lies over images and bars: drawn with them, in
                         spine.set_animated(True)      # zorder, so the picture equals a full draw
                         self._animated.append(spine)
+                    stale = True  # the spines were in the background
                 if not artist.get_animated():
                     artist.set_animated(True)
                     self._animated.append(artist)
                 if isinstance(artist, Legend):  # its texts are drawn by the legend; a new text must not
                     for text in artist.get_texts():  # mark the whole figure stale
                         text.set_animated(True)
-            self._background = None
+            if stale:
+                self._background = None
+                self._backgrounds.clear()
         return artists
+
+    def layout(self, key):
+        """Declare, in an update, that everything not animated now depends only on `key` (a hashable).
+
+        A view whose fixed part (ticks, tick labels, limits) changes with one choice, e.g. the sentence of a
+        heatmap, calls live.layout(sentence) in its update: the background drawn for each key is kept
+        (the last _LAYOUTS_KEPT keys), so coming back to a sentence redraws only the animated artists.
+        Only for views whose every non-animated change is determined by the key.
+        """
+        with self._lock:
+            self._layout = key
 
     def render(self):
         """The figure as PNG bytes, drawn off-screen: the animated artists over the cached background."""
@@ -221,9 +247,21 @@ class LiveFigure(_widgets.VBox):
                 buffer = io.BytesIO()
                 self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
                 return buffer.getvalue()
-            if fig.stale or self._background is None:
+            key = self._layout
+            if fig.stale and key is not None and key != self._background_layout and key in self._backgrounds:
+                self._background = self._backgrounds.pop(key)  # drawn before for this layout: no full draw
+                self._backgrounds[key] = self._background  # now the most recent
+                self._background_layout = key
+                self.canvas.restore_region(self._background)
+            elif fig.stale or self._background is None:
                 self.canvas.draw()  # everything but the animated artists
                 self._background = self.canvas.copy_from_bbox(fig.bbox)
+                self._background_layout = key
+                if key is not None:
+                    self._backgrounds.pop(key, None)
+                    self._backgrounds[key] = self._background
+                    while len(self._backgrounds) > _LAYOUTS_KEPT:
+                        self._backgrounds.pop(next(iter(self._backgrounds)))  # forget the oldest
             else:
                 self.canvas.restore_region(self._background)
             renderer = self.canvas.get_renderer()
@@ -342,7 +380,7 @@ class LiveHeatmap:
                 self.texts = [self.ax.text(j, i, "", ha="center", va="center", fontsize=size)
                               for i in range(n_rows) for j in range(n_cols)]
                 if self.live is not None:
-                    self.live.animate(*self.texts)
+                    self.live.animate(*self.texts, new=True)
             self.shape = M.shape
             self.labels = None
         labels = (tuple(range(n_rows)) if row_labels is None else tuple(row_labels),
@@ -410,6 +448,7 @@ class LiveBars:
                              f"{values.shape} and {len(labels)} labels")
         n = values.size
         if len(self.bars) != n:
+            first = not self.bars  # the title (and the frame) were drawn in the background until now
             for artist in [*self.bars, *self.texts]:
                 artist.remove()
             self.bars = list(self.ax.bar(range(n), np.zeros(n), color=self.colour, width=0.7))
@@ -418,7 +457,7 @@ class LiveBars:
             self.ax.set_xlim(-0.6, n - 0.4)
             self.labels = None
             if self.live is not None:  # the bars, their values and the title change on every update
-                self.live.animate(*self.bars, *self.texts, self.ax.title)
+                self.live.animate(*self.bars, *self.texts, self.ax.title, new=not first)
         labels = tuple(str(x) for x in labels)
         if labels != self.labels:
             rotate = n > 6 or max(len(t) for t in labels) * n > 48
@@ -431,7 +470,7 @@ class LiveBars:
             self.column = self.ax.axvspan(-0.5, 0.5, color=self.highlight_colour, alpha=0.15, lw=0, zorder=0.5,
                                           gid="highlight")
             if self.live is not None:
-                self.live.animate(self.column)
+                self.live.animate(self.column, new=True)
         if self.column is not None:
             self.column.set_visible(highlight is not None)
             self.column.set_x(-0.5 if highlight is None else highlight - 0.5)

@@ -152,3 +152,33 @@ def test_swap_view_shows_permutation_gap_on_an_axis_that_only_grows():
         assert ax.get_ylim()[1] >= top
         top = ax.get_ylim()[1]
     assert "the same sentence" in ax.texts[0].get_text()  # "a" swapped with "a"
+
+
+def test_mask_and_example_views_coming_back_give_the_picture_of_a_fresh_view():
+    """06 and 09 keep each sentence's background (LiveFigure.layout): a return shows the same pixels as a new view."""
+    rng = np.random.default_rng(2)
+    examples = {name: (list(name), *(rng.standard_normal((len(name), 3)) for _ in range(3)))
+                for name in ("abc", "wxyz")}
+
+    def mask_view(example, causal):
+        controls = (widgets.Dropdown(options=list(examples), value=example), widgets.Checkbox(value=causal),
+                    widgets.ToggleButtons(options=["before", "after"]))
+        return controls, helpers.live_mask_view(examples, *controls)
+
+    (example, causal, _), live = mask_view("abc", True)
+    for name, c in (("wxyz", True), ("abc", False), ("wxyz", False), ("abc", True)):
+        example.value, causal.value = name, c
+        assert live.wait(30) and live.last_error is None
+        assert live.image.value == mask_view(name, c)[1].image.value
+
+    data, model = helpers.make_task(6, seed=5), helpers.load_weights()
+
+    def example_view(i, h):
+        seq, head = widgets.IntSlider(value=i, min=0, max=5), widgets.ToggleButtons(options=[0, 1], value=h)
+        return seq, head, helpers.live_example_view(model.params, data, 2, seq, head)
+
+    seq, head, live = example_view(0, 0)
+    for i, h in ((1, 1), (0, 1), (1, 0), (0, 0)):
+        seq.value, head.value = i, h
+        assert live.wait(30) and live.last_error is None
+        assert live.image.value == example_view(i, h)[2].image.value

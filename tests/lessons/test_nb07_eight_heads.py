@@ -423,6 +423,18 @@ def test_head_explorer_redraws_the_chosen_sentence_and_head():
     assert "<table" in live.text.value  # the words each word looks at most, under the map
 
 
+def test_head_explorer_coming_back_to_a_sentence_gives_the_picture_of_a_fresh_explorer():
+    """Each sentence's background is kept (LiveFigure.layout): a return draws only the map, and the same pixels."""
+    W_q, W_k, W_v, _ = weights(0, 8)
+    ids = {"first": "action_gets_results", "second": "keys_sarah"}
+    menu, buttons, live = head_explorer(ids, W_q, W_k, W_v, 4, sentence="first", head=0).children
+    for sentence, head in (("second", 1), ("first", 2), ("second", 0), ("first", 3), ("second", 2)):
+        menu.value, buttons.value = sentence, head
+        assert live.wait(20) and live.last_error is None
+        fresh = head_explorer(ids, W_q, W_k, W_v, 4, sentence=sentence, head=head).children[2]
+        assert live.image.value == fresh.image.value  # the same PNG bytes, so the same picture
+
+
 def test_head_explorer_rejects_bad_input():
     W_q, W_k, W_v, _ = weights(0, 8)
     ids = {"first": "action_gets_results"}

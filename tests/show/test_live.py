@@ -259,3 +259,47 @@ def test_animated_artists_over_a_cached_background_give_the_same_picture_as_a_fu
     for live, bars in ((fast, bars_f), (slow, bars_s)):  # new labels: a full draw, still identical
         bars.show([0.6, 0.4], ["c", "d"], title="third")
     np.testing.assert_array_equal(_png(fast.render())[..., :3], _png(slow.render())[..., :3])
+
+
+def test_a_layout_seen_before_is_restored_without_a_full_draw_and_gives_the_same_picture(monkeypatch):
+    """live.layout(key): the background of each sentence is kept; coming back to one draws only what moves."""
+    from helpers.show.live import LiveHeatmap
+
+    sentences = {"ab": (["a", "b"], np.array([[0.9, 0.1], [0.4, 0.6]])),
+                 "cde": (["c", "d", "e"], np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]))}
+
+    def build(animated):
+        live = LiveFigure(width=360, height=300)
+        heat = LiveHeatmap(live.figure.add_subplot(), live=live if animated else None)
+        return live, heat
+
+    def show(live, heat, name, scale=1.0):
+        live.layout(name)
+        words, A = sentences[name]
+        heat.show(scale * A, words, words, title=f"{name} × {scale}")
+
+    live, heat = build(True)
+    full_draws = []
+    draw = live.canvas.draw
+    monkeypatch.setattr(live.canvas, "draw", lambda: (full_draws.append(1), draw())[1])
+    for name, scale in (("ab", 1.0), ("cde", 1.0), ("ab", 0.5), ("cde", 0.5), ("ab", 0.25)):
+        show(live, heat, name, scale)
+        picture = live.render()
+        slow, slow_heat = build(False)  # a fresh figure in the same state, drawn whole
+        show(slow, slow_heat, name, scale)
+        np.testing.assert_array_equal(_png(picture)[..., :3], _png(slow.render())[..., :3])
+    assert len(full_draws) == 2  # one per sentence; the three returns used the kept backgrounds
+
+
+def test_at_most_a_dozen_layouts_are_kept():
+    from helpers.show.live import _LAYOUTS_KEPT
+
+    live = LiveFigure(width=200, height=150)
+    ax = live.figure.add_subplot()
+    (line,) = ax.plot([0, 1], [0, 1])
+    live.animate(line)
+    for k in range(_LAYOUTS_KEPT + 5):
+        live.layout(k)
+        ax.set_xticks([0, 1], [f"{k}", "x"])  # the layout changes with k
+        live.render()
+    assert len(live._backgrounds) == _LAYOUTS_KEPT and 4 not in live._backgrounds and 16 in live._backgrounds

@@ -523,6 +523,7 @@ def live_example_view(params, data, n_heads, example_control, head_control, widt
 
     def update(i, head):
         words, A, predicted = example(i)
+        live.layout(i)  # ticks and labels depend on the sequence only: its background is kept
         heat.show(A[head], words, words, title=f"head {head}, sequence {i}")
         truth = [COLOURS[c] for c in data.targets[i]]
         guess = [COLOURS[c] for c in predicted]

@@ -246,7 +246,9 @@ def pretrained_explorer(model, text="The kids were scared of the lions, so they 
     view = HeadFigure(live.figure, grid=(2, 6), live=live)
 
     def update(text, layer, head):
-        view.show(model.run(text), int(layer), None if head < 0 else int(head))
+        result = model.run(text)
+        live.layout((head < 0, tuple(result.tokens)))  # what is drawn once depends on these only
+        view.show(result, int(layer), None if head < 0 else int(head))
 
     live.connect(update, text=box, layer=layer_menu, head=head_menu)
     return widgets.VBox([box, widgets.HBox([layer_menu, head_menu]), live])
