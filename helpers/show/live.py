@@ -32,7 +32,8 @@ Only what moves is drawn again: `live.animate(artist, ...)` declares the artists
 the rest is drawn once and kept as a background (drawn again when it changes, e.g. new tick labels).
 A view whose fixed part depends on one choice only (the sentence of a heatmap) calls
 `live.layout(sentence)` in its update, and the background of each sentence is kept, so coming back
-to a sentence draws only the moving artists.
+to a sentence draws only the moving artists. Axes that never change once built (a colour bar) are
+declared with `live.keep(ax)`: drawn once, their pixels are put back on every full draw.
 
 If the update function raises, the previous picture stays and the error is shown as text under
 it. An update may also clear and redraw its axes (`ax.clear()`), which is slower but still safe.
@@ -104,6 +105,7 @@ class LiveFigure(_widgets.VBox):
         self._backgrounds = {}  # layout key -> cached background (see layout), the most recent last
         self._layout = None
         self._background_layout = None  # the layout key the current background was drawn for
+        self._kept = {}  # axes drawn once and kept as pixels (see keep) -> their pixels, or None until drawn
         self._state = threading.Condition()  # guards _wanted, _busy, _thread
         self._wanted = False
         self._busy = False
@@ -238,6 +240,20 @@ class LiveFigure(_widgets.VBox):
         with self._lock:
             self._layout = key
 
+    def keep(self, *axes):
+        """Declare axes that never change once built (a colour bar): drawn once, then kept as pixels.
+
+        A full draw (new tick labels, say) then skips them and puts their pixels back, which saves their
+        ticks and labels. They must not overlap anything else in the figure. Returns the axes.
+        """
+        with self._lock:
+            for ax in axes:
+                ax.set_animated(True)  # a full draw (canvas.draw) leaves it out
+                self._kept[ax] = None
+            self._background = None
+            self._backgrounds.clear()
+        return axes
+
     def render(self):
         """The figure as PNG bytes, drawn off-screen: the animated artists over the cached background."""
         with self._lock:
@@ -254,7 +270,8 @@ class LiveFigure(_widgets.VBox):
                 self._background_layout = key
                 self.canvas.restore_region(self._background)
             elif fig.stale or self._background is None:
-                self.canvas.draw()  # everything but the animated artists
+                self.canvas.draw()  # everything but the animated artists and the kept axes
+                self._draw_kept()
                 self._background = self.canvas.copy_from_bbox(fig.bbox)
                 self._background_layout = key
                 if key is not None:
@@ -275,6 +292,17 @@ class LiveFigure(_widgets.VBox):
             buffer = io.BytesIO()
             picture.convert("RGB").save(buffer, format="png", compress_level=1)
             return buffer.getvalue()
+
+    def _draw_kept(self):
+        """Put the kept axes on the canvas: drawn the first time, their pixels restored after that."""
+        renderer = self.canvas.get_renderer()
+        for ax, pixels in self._kept.items():
+            if pixels is None:
+                ax.draw(renderer)  # an Axes draws itself even when marked animated
+                box = ax.get_tightbbox(renderer).expanded(1.0, 1.0).padded(2)  # its labels, anti-aliasing
+                self._kept[ax] = self.canvas.copy_from_bbox(box)
+            else:
+                self.canvas.restore_region(pixels)
 
     def wait(self, timeout=10.0):
         """Block until no redraw is wanted or running (for tests and scripts); True if idle in time."""
@@ -355,6 +383,7 @@ class LiveHeatmap:
         live_fonts(ax)
         if live is not None:  # the image and the title change on every update: redraw only them
             live.animate(self.im, ax.title)
+            live.keep(self.colorbar.ax)  # the colour bar never changes: drawn once
         self.annotate_max = annotate_max
         self.decimals = decimals
         self.fontsize = fontsize

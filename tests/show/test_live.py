@@ -303,3 +303,26 @@ def test_at_most_a_dozen_layouts_are_kept():
         ax.set_xticks([0, 1], [f"{k}", "x"])  # the layout changes with k
         live.render()
     assert len(live._backgrounds) == _LAYOUTS_KEPT and 4 not in live._backgrounds and 16 in live._backgrounds
+
+
+def test_a_kept_colour_bar_is_drawn_once_and_its_pixels_put_back_on_every_full_draw(monkeypatch):
+    from helpers.show.live import LiveHeatmap
+
+    def build(animated):
+        live = LiveFigure(width=360, height=300)
+        heat = LiveHeatmap(live.figure.add_subplot(), live=live if animated else None, colorbar_label="weight")
+        return live, heat
+
+    fast, heat = build(True)
+    cbar = heat.colorbar.ax
+    draws = []
+    draw = cbar.draw
+    monkeypatch.setattr(cbar, "draw", lambda renderer: (draws.append(1), draw(renderer))[1])
+    A = np.array([[0.2, 0.8, 0.0], [0.5, 0.25, 0.25], [0.1, 0.1, 0.8]])
+    for labels in (list("abc"), list("xyz"), list("pqr")):  # new tick labels: a full draw each time
+        heat.show(A, labels, labels, title="".join(labels))
+        picture = fast.render()
+        slow, slow_heat = build(False)
+        slow_heat.show(A, labels, labels, title="".join(labels))
+        np.testing.assert_array_equal(_png(picture)[..., :3], _png(slow.render())[..., :3])
+    assert len(draws) == 1 and cbar.get_animated()  # drawn the first time only
