@@ -214,7 +214,7 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
     equal words cannot be told apart, so each is matched with itself and every gap is 0.
     """
     X = as_float_array(X, "X", ndim=2)
-    T, d_model = X.shape
+    T = X.shape[0]
     perm = np.asarray(perm)
     is_permutation = np.issubdtype(perm.dtype, np.integer) and np.array_equal(np.sort(perm), np.arange(T))
     if perm.shape != (T,) or not is_permutation:
@@ -222,17 +222,29 @@ def permutation_gap(X, params, n_heads, perm, add_position=False):
             f"perm must be a permutation of 0 … {T - 1} (shape ({T},)) for X of shape {X.shape}, "
             f"got {perm.tolist()} of shape {perm.shape}"
         )
-    X_perm = X[perm]  # (T, d_model): row s is the token that was at position perm[s]
-    if np.array_equal(X_perm, X):  # only equal words exchanged: the same sentence
-        return np.zeros(T, dtype=X.dtype)
+    return _gaps(X, params, n_heads, perm[None], add_position)[0]
+
+
+def _gaps(X, params, n_heads, perms, add_position):
+    """permutation_gap of X (T, d_model) for each row of perms (P, T): (P, T), every sentence in one batch.
+
+    A perm that only exchanges equal rows (e.g. "The" and "the") leaves the sentence as it was: its gaps are 0.
+    """
+    T, d_model = X.shape
+    X_perm = X[perms]  # (P, T, d_model): row s of copy k is the token that was at position perms[k, s]
+    same = [np.array_equal(x, X) for x in X_perm]  # only equal words exchanged: the same sentence
+    if all(same):
+        return np.zeros(perms.shape, dtype=X.dtype)
     if add_position:
         PE = positional_encoding(T, d_model, dtype=X.dtype)  # (T, d_model), by position, not by token
         X, X_perm = X + PE, X_perm + PE
-    Ys, _ = encoder_block(np.stack([X, X_perm]), params, n_heads)  # both in one batch: (2, T, d_model)
-    Y, Y_perm = Ys  # each (T, d_model)
-    gap = np.empty(T, dtype=Y.dtype)
-    gap[perm] = np.abs(Y_perm - Y[perm]).max(axis=-1)  # back in the original token order
-    return gap
+    Ys, _ = encoder_block(np.concatenate([X[None], X_perm]), params, n_heads)  # (1 + P, T, d_model)
+    Y, Y_perm = Ys[0], Ys[1:]
+    gaps = np.zeros(perms.shape, dtype=Y.dtype)  # (P, T)
+    for k, perm in enumerate(perms):
+        if not same[k]:
+            gaps[k, perm] = np.abs(Y_perm[k] - Y[perm]).max(axis=-1)  # back in the original token order
+    return gaps
 
 
 def swap_gaps(X, params, n_heads, add_position=False):
@@ -243,23 +255,15 @@ def swap_gaps(X, params, n_heads, add_position=False):
     through the block together, so every choice in the widget is ready before it is made.
     """
     X = as_float_array(X, "X", ndim=2)
-    T, d_model = X.shape
+    T = X.shape[0]
     pairs = [(i, j) for i in range(T) for j in range(i + 1, T)]
     perms = np.tile(np.arange(T), (len(pairs), 1))  # (P, T), one swap per row
     for k, (i, j) in enumerate(pairs):
         perms[k, [i, j]] = [j, i]
-    X_perm = X[perms]  # (P, T, d_model): row s of copy k is the token that was at position perms[k, s]
-    same = [np.array_equal(x, X) for x in X_perm]  # only equal words exchanged: the same sentence
-    if add_position:
-        PE = positional_encoding(T, d_model, dtype=X.dtype)  # (T, d_model), by position, not by token
-        X, X_perm = X + PE, X_perm + PE
-    Ys, _ = encoder_block(np.concatenate([X[None], X_perm]), params, n_heads)  # (1 + P, T, d_model)
-    Y, Y_perm = Ys[0], Ys[1:]
-    gaps = np.zeros((T, T, T), dtype=Y.dtype)
+    per_pair = _gaps(X, params, n_heads, perms, add_position)  # (P, T)
+    gaps = np.zeros((T, T, T), dtype=per_pair.dtype)
     for k, (i, j) in enumerate(pairs):
-        if not same[k]:
-            gaps[i, j, perms[k]] = np.abs(Y_perm[k] - Y[perms[k]]).max(axis=-1)  # back in the original order
-            gaps[j, i] = gaps[i, j]
+        gaps[i, j] = gaps[j, i] = per_pair[k]
     return gaps
 
 
