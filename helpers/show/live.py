@@ -263,22 +263,8 @@ class LiveFigure(_widgets.VBox):
                 buffer = io.BytesIO()
                 self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
                 return buffer.getvalue()
-            key = self._layout
-            if fig.stale and key is not None and key != self._background_layout and key in self._backgrounds:
-                self._background = self._backgrounds.pop(key)  # drawn before for this layout: no full draw
-                self._backgrounds[key] = self._background  # now the most recent
-                self._background_layout = key
-                self.canvas.restore_region(self._background)
-            elif fig.stale or self._background is None:
-                self.canvas.draw()  # everything but the animated artists and the kept axes
-                self._draw_kept()
-                self._background = self.canvas.copy_from_bbox(fig.bbox)
-                self._background_layout = key
-                if key is not None:
-                    self._backgrounds.pop(key, None)
-                    self._backgrounds[key] = self._background
-                    while len(self._backgrounds) > _LAYOUTS_KEPT:
-                        self._backgrounds.pop(next(iter(self._backgrounds)))  # forget the oldest
+            if fig.stale or self._background is None:
+                self._background = self._background_for(self._layout)
             else:
                 self.canvas.restore_region(self._background)
             renderer = self.canvas.get_renderer()
@@ -292,6 +278,25 @@ class LiveFigure(_widgets.VBox):
             buffer = io.BytesIO()
             picture.convert("RGB").save(buffer, format="png", compress_level=1)
             return buffer.getvalue()
+
+    def _background_for(self, key):
+        """Everything not animated, on the canvas: kept from an earlier draw of this layout, or drawn now."""
+        background = None
+        if key is not None and key != self._background_layout:
+            background = self._backgrounds.get(key)
+        if background is not None:
+            self.canvas.restore_region(background)  # drawn before for this layout: no full draw
+        else:
+            self.canvas.draw()  # everything but the animated artists and the kept axes
+            self._draw_kept()
+            background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._background_layout = key
+        if key is not None:
+            self._backgrounds.pop(key, None)
+            self._backgrounds[key] = background  # the most recent last
+            while len(self._backgrounds) > _LAYOUTS_KEPT:
+                self._backgrounds.pop(next(iter(self._backgrounds)))  # forget the oldest
+        return background
 
     def _draw_kept(self):
         """Put the kept axes on the canvas: drawn the first time, their pixels restored after that."""
@@ -469,6 +474,8 @@ class LiveBars:
         if xlabel:
             ax.set_xlabel(xlabel)
         live_fonts(ax)
+        if live is not None:  # the title changes on every update (the bars, made in show, too)
+            live.animate(ax.title)
 
     def show(self, values, labels, title=None, highlight=None):
         values = np.asarray(values, dtype=float)
@@ -477,7 +484,6 @@ class LiveBars:
                              f"{values.shape} and {len(labels)} labels")
         n = values.size
         if len(self.bars) != n:
-            first = not self.bars  # the title (and the frame) were drawn in the background until now
             for artist in [*self.bars, *self.texts]:
                 artist.remove()
             self.bars = list(self.ax.bar(range(n), np.zeros(n), color=self.colour, width=0.7))
@@ -485,8 +491,8 @@ class LiveBars:
                           if self.write_values and n <= self.values_max else [])
             self.ax.set_xlim(-0.6, n - 0.4)
             self.labels = None
-            if self.live is not None:  # the bars, their values and the title change on every update
-                self.live.animate(*self.bars, *self.texts, self.ax.title, new=not first)
+            if self.live is not None:  # the bars and their values change on every update
+                self.live.animate(*self.bars, *self.texts, new=True)
         labels = tuple(str(x) for x in labels)
         if labels != self.labels:
             rotate = n > 6 or max(len(t) for t in labels) * n > 48
