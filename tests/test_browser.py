@@ -252,21 +252,26 @@ def browser(lab):
             b.close()
 
 
-@pytest.fixture(scope="module")
-def report():
-    """Per-notebook results, merged into test-artifacts/browser/summary.json at the end."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def merged_summary(folder, indent):
+    """A fixture's body: yields a dict of per-notebook results, merged into folder/summary.json at the end."""
+    folder.mkdir(parents=True, exist_ok=True)
     results = {}
     yield results
     if results:
-        summary = ARTIFACTS / "summary.json"
+        summary = folder / "summary.json"
         try:
             merged = json.loads(summary.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             merged = {}
         merged.update(results)
-        summary.write_text(json.dumps(dict(sorted(merged.items())), indent=2, ensure_ascii=False) + "\n",
+        summary.write_text(json.dumps(dict(sorted(merged.items())), indent=indent, ensure_ascii=False) + "\n",
                            encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def report():
+    """Per-notebook results, merged into test-artifacts/browser/summary.json at the end."""
+    yield from merged_summary(ARTIFACTS, indent=2)
 
 
 # ------------------------------------------------------------------ in the page

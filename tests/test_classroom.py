@@ -25,7 +25,6 @@ playwright or Chromium the tests skip with the reason, and with ATTENTION_SERIES
 2–4 minutes on a 2-core machine.
 """
 
-import json
 import os
 import pathlib
 import time
@@ -43,6 +42,7 @@ from test_browser import (  # noqa: F401 - lab, browser and clock are fixtures u
     browser,
     clock,
     lab,
+    merged_summary,
 )
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -154,18 +154,8 @@ def _shot(page, path, shots):
 
 @pytest.fixture(scope="module")
 def summary():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    results = {}
-    yield results
-    if results:
-        path = ARTIFACTS / "summary.json"
-        try:
-            merged = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            merged = {}
-        merged.update(results)
-        path.write_text(json.dumps(dict(sorted(merged.items())), indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+    """Per-notebook results, merged into test-artifacts/classroom/summary.json at the end."""
+    yield from merged_summary(ARTIFACTS, indent=1)
 
 
 def test_notebooks_are_found():
